@@ -1,0 +1,3 @@
+from genai_engine.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""``genai-lab``: with no command it opens the desktop app; with one it runs headless.
+
+Each command lives in ``genai_engine/commands/<name>.py`` with ``register(subparsers)`` that
+adds its parser and sets ``func``. Headless commands never import Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from genai_engine import __version__
+from genai_engine.errors import GenAIError
+
+COMMANDS = ("train", "sample", "info", "fid", "weights")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="genai-lab",
+        description="GenAI Lab: train, explore and evaluate generative models. "
+        "Run with no command to open the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"genai-lab {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"genai_engine.commands.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0].startswith("--self-test") or argv[0] in ("--gui",):
+        from desktop.app import main as gui_main  # the only place the CLI reaches Qt
+
+        return gui_main(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except GenAIError as error:
+        print(f"genai-lab {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"genai-lab {args.command}: interrupted", file=sys.stderr)
+        return 130
