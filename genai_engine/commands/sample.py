@@ -1,0 +1,24 @@
+"""``genai-lab sample``: draw images from a trained checkpoint."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("sample", help="sample images from a checkpoint")
+    p.add_argument("--checkpoint", required=True, metavar="CKPT")
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", required=True, metavar="FILE", help=".png grid or .npz array")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from genai_engine.checkpoints import load_checkpoint
+    from genai_engine.sampling import sample_images, save_samples
+
+    checkpoint = load_checkpoint(args.checkpoint)
+    images = sample_images(checkpoint, args.n, seed=args.seed, device=args.device)
+    path = save_samples(images, args.out)
+    print(f"wrote {len(images)} samples to {path}")
+    return 0

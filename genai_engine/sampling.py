@@ -1,0 +1,64 @@
+"""Sample images from a checkpoint and lay images out as grids (PNG or .npz output)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from genai_engine.checkpoints import Checkpoint
+from genai_engine.errors import GenAIError
+from genai_engine.inference import VAEInference
+
+
+def sample_images(checkpoint: Checkpoint, n: int, seed: int = 0, device: str = "auto",
+                  batch_size: int = 1000) -> np.ndarray:
+    """n prior samples decoded to uint8 (N, H, W, C); class labels cycle for a conditional model."""
+    if n < 1:
+        raise GenAIError(f"the number of samples must be at least 1, got {n}")
+    model = VAEInference.from_checkpoint(checkpoint, device)
+    labels = np.arange(n) % checkpoint.model_config.num_classes if model.conditional else None
+    return model.sample(n, seed, labels=labels, batch_size=batch_size)
+
+
+def image_grid(images: np.ndarray, columns: int | None = None, padding: int = 2,
+               background: int = 255) -> np.ndarray:
+    """uint8 (N, H, W, C) -> one uint8 (rows*H', cols*W', C) image with padding between tiles."""
+    n, h, w, c = images.shape
+    columns = columns or max(1, math.ceil(math.sqrt(n)))
+    rows = max(1, math.ceil(n / columns))
+    grid = np.full((rows * (h + padding) + padding, columns * (w + padding) + padding, c),
+                   background, np.uint8)
+    for i in range(n):
+        r, col = divmod(i, columns)
+        y, x = padding + r * (h + padding), padding + col * (w + padding)
+        grid[y:y + h, x:x + w] = images[i]
+    return grid
+
+
+def save_image(image: np.ndarray, path: str | Path, scale: int = 1) -> Path:
+    """Save uint8 (H, W, C) as PNG (or any format Pillow knows by the extension)."""
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    array = image[..., 0] if image.shape[-1] == 1 else image
+    picture = Image.fromarray(np.ascontiguousarray(array))
+    if scale > 1:
+        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    picture.save(path)
+    return path
+
+
+def save_samples(images: np.ndarray, path: str | Path, columns: int | None = None) -> Path:
+    """Write samples as a PNG grid (``.png``) or the raw array (``.npz``, key ``images``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, images=images)
+        return path
+    if suffix in (".png", ".jpg", ".jpeg", ".bmp"):
+        return save_image(image_grid(images, columns), path)
+    raise GenAIError(f"{path}: unknown output type {suffix or '(none)'}; use .png or .npz")
