@@ -1,0 +1,1 @@
+"""GenAI Lab desktop app (PySide6): thin views over ``genai_engine``."""

@@ -1,0 +1,52 @@
+"""The state the tabs share: dataset, model, device and the task runner.
+
+Tabs read from ``AppState`` and listen to its signals instead of talking to each other, so
+each tab stays a thin view that can be built and tested alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from genai_engine.checkpoints import Checkpoint
+from genai_engine.data import Dataset
+from genai_engine.inference import VAEInference
+from desktop.task_runner import TaskRunner
+
+
+class AppState(QObject):
+    dataset_changed = Signal(object)  # Dataset
+    model_changed = Signal(object)  # VAEInference (a weight snapshot, safe to use while training)
+    checkpoint_changed = Signal(object)  # Checkpoint, after a load or save
+    status_message = Signal(str)  # short text for the status bar
+    error = Signal(str, str)  # title, message: shown to the user in a dialog
+
+    def __init__(self, runner: TaskRunner | None = None, device: str = "auto",
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner or TaskRunner(parent=self)
+        self.device = device
+        self.dataset: Dataset | None = None
+        self.checkpoint: Checkpoint | None = None
+        self.model: VAEInference | None = None
+        self.kl_per_dim: np.ndarray | None = None  # from the latest evaluation of the model
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.dataset_changed.emit(dataset)
+
+    def set_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Adopt a loaded or freshly saved checkpoint as the current model."""
+        self.checkpoint = checkpoint
+        history_kl = checkpoint.raw.get("kl_per_dim")
+        self.set_model(VAEInference.from_checkpoint(checkpoint, "cpu"),
+                       None if history_kl is None else np.asarray(history_kl))
+        self.checkpoint_changed.emit(checkpoint)
+
+    def set_model(self, model: VAEInference, kl_per_dim: np.ndarray | None = None) -> None:
+        """A new weight snapshot (e.g. after a training epoch) for Explore and Interpolate."""
+        self.model = model
+        if kl_per_dim is not None:
+            self.kl_per_dim = np.asarray(kl_per_dim, dtype=np.float64)
+        self.model_changed.emit(model)
