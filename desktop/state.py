@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from desktop.task_runner import TaskRunner
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.data import Dataset
 from genai_engine.inference import VAEInference
-from desktop.task_runner import TaskRunner
 
 
 class AppState(QObject):

@@ -35,7 +35,8 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, MemoryError):
         return "The computer ran out of memory. Try a smaller dataset, batch size or model."
     first = text.strip().splitlines()[0] if text.strip() else ""
-    return f"Unexpected error ({type(error).__name__}{': ' + first[:300] if first else ''}). Details are in the log."
+    detail = f"{type(error).__name__}: {first[:300]}" if first else type(error).__name__
+    return f"Unexpected error ({detail}). Details are in the log."
 
 
 class TaskSignals(QObject):

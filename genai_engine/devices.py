@@ -25,11 +25,13 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise GenAIError("device 'cuda' was asked for but no CUDA GPU is available; use --device auto or cpu")
+            raise GenAIError("device 'cuda' was asked for but no CUDA GPU is available; "
+                             "use --device auto or cpu")
         return torch.device(name)
     if name == "mps":
         if not mps_available():
-            raise GenAIError("device 'mps' was asked for but Apple MPS is not available; use --device auto or cpu")
+            raise GenAIError("device 'mps' was asked for but Apple MPS is not available; "
+                             "use --device auto or cpu")
         return torch.device("mps")
     if name == "cpu":
         return torch.device("cpu")

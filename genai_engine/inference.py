@@ -89,7 +89,8 @@ class VAEInference:
             y = None if labels is None else self._labels(labels[start:start + batch_size], len(x))
             mu, _ = self.model.encode(x, y)
             logits = self.model.decode(mu, y)
-            nll = reconstruction_nll(logits, x, self.config.likelihood, getattr(self.model, "log_sigma", None))
+            log_sigma = getattr(self.model, "log_sigma", None)
+            nll = reconstruction_nll(logits, x, self.config.likelihood, log_sigma)
             scores.append(nll.double().cpu().numpy())
         return np.concatenate(scores) if scores else np.zeros(0)
 

@@ -9,7 +9,7 @@ fed to both the encoder and the decoder.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -113,7 +113,7 @@ def _with_condition(h: torch.Tensor, condition: torch.Tensor | None) -> torch.Te
 
 def _mlp(widths: list[int]) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for w_in, w_out in zip(widths[:-1], widths[1:]):
+    for w_in, w_out in zip(widths[:-1], widths[1:], strict=True):
         layers += [nn.Linear(w_in, w_out), nn.ReLU()]
     return nn.Sequential(*layers)
 
@@ -165,7 +165,7 @@ class ConvVAE(VAE):
         self.fc_decode = nn.Sequential(nn.Linear(config.latent_dim + k, flat), nn.ReLU())
         self.up = nn.ModuleList(
             nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1)
-            for c_in, c_out in zip(widths[::-1], [*widths[-2::-1], channels])
+            for c_in, c_out in zip(widths[::-1], [*widths[-2::-1], channels], strict=True)
         )
 
     def _encode(self, x, condition):

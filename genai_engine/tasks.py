@@ -45,6 +45,6 @@ class TaskControl:
 def drain(generator):
     """Run a generator to the end and return its last record (for headless callers)."""
     last = None
-    for last in generator:
-        pass
+    for record in generator:
+        last = record
     return last

@@ -236,10 +236,11 @@ def train(
     meta = {"train_config": train_config.to_dict(), "dataset": dataset_info(dataset)}
     last_good = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
-    def save(epoch: int) -> str | None:
+    def save(epoch: int, kl_dims: np.ndarray) -> str | None:
         if checkpoint_path is None:
             return None
-        extra = {"rng_state": torch.get_rng_state(), "timeline": timeline}
+        extra = {"rng_state": torch.get_rng_state(), "timeline": timeline,
+                 "kl_per_dim": torch.from_numpy(np.asarray(kl_dims, dtype=np.float64))}
         save_checkpoint(checkpoint_path, model, epoch=epoch, history=history,
                         optimizer_state=optimizer.state_dict(), extra=extra, **meta)
         return str(checkpoint_path)
@@ -324,7 +325,7 @@ def train(
                     train_kl=train_means[2], test_loss=test["loss"], test_recon=test["recon"],
                     test_kl=test["kl"], lr=optimizer.param_groups[0]["lr"], images_per_s=rate)
             timeline.append({"epoch": epoch, "decoder": _decoder_snapshot(model)})
-        path = save(saved_epoch)
+        path = save(saved_epoch, test["kl_per_dim"])
         yield EpochRecord(
             epoch=epoch, epochs=train_config.epochs, train_loss=train_means[0],
             train_recon=train_means[1], train_kl=train_means[2], test_loss=test["loss"],

@@ -23,7 +23,7 @@ from torch import nn
 from genai_engine.data import load_dataset
 from genai_engine.models import ModelConfig
 from genai_engine.tasks import drain
-from genai_engine.training import EpochRecord, TrainConfig, evaluate_elbo, images_to_tensor, train
+from genai_engine.training import EpochRecord, TrainConfig, images_to_tensor, train
 
 TARGET_ELBO = 245.0
 
