@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+class DataWarning(UserWarning):
+    """The data was readable but was changed to fit (resized, channels converted): see the text."""
+
+
 @dataclass
 class ImageSet:
     """One split: ``images`` uint8 (N, H, W, C) with C = 1 or 3; ``labels`` int64 (N,) or None."""
@@ -16,8 +20,9 @@ class ImageSet:
     labels: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        if self.images.dtype != np.uint8 or self.images.ndim != 4 or self.images.shape[3] not in (1, 3):
-            raise ValueError(f"images must be uint8 (N, H, W, 1|3), got {self.images.dtype} {self.images.shape}")
+        images = self.images
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] not in (1, 3):
+            raise ValueError(f"images must be uint8 (N, H, W, 1|3), got {images.dtype} {images.shape}")
         if self.labels is not None and len(self.labels) != len(self.images):
             raise ValueError("labels and images differ in length")
 
@@ -41,6 +46,8 @@ class Dataset:
     class_names: list[str] | None = None
     source: str = ""
     fingerprint: str = field(default="")
+    # What the reader changed to make the data uniform (resized, converted); shown by the CLI/app.
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.train.image_shape != self.test.image_shape:
