@@ -42,7 +42,7 @@ from genai_engine.data.resize import pillow_box
 from genai_engine.errors import DataError
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg"})
-_FORMATS = ("PNG", "JPEG", "MPO")  # MPO: the multi-picture JPEGs some cameras write
+_FORMATS = ("PNG", "JPEG")  # the JPEG opener also returns the multi-picture (MPO) JPEGs
 _GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _EXIF_ORIENTATION = 0x0112
@@ -158,7 +158,9 @@ def _open(path: Path) -> Image.Image:
     except UnidentifiedImageError:
         raise DataError(f"{path}: is not a PNG or JPEG image (unknown or damaged content)") from None
     except Image.DecompressionBombError:
-        raise DataError(f"{path}: is too large to decode safely (decompression bomb?)") from None
+        raise DataError(
+            f"{path}: claims too many pixels to decode safely (decompression-bomb guard)"
+        ) from None
     except Exception as error:  # Pillow's parsers raise many types on hostile headers
         raise DataError(f"{path}: cannot be read as an image ({error or type(error).__name__})") from None
 
