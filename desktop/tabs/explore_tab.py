@@ -1,11 +1,763 @@
-"""The Explore tab (being built)."""
+"""The Explore tab: walk through a VAE's latent space and watch the decoder's answer live.
 
-from PySide6.QtWidgets import QWidget
+The current point ``z`` is edited by the sliders (one per dimension, most informative first),
+set from a start (zero, a prior sample, an encoded dataset image, a prior-sample tile, a map
+point) or moved along an attribute vector. Every change asks the latest-wins decoder for a new
+image, so dragging never queues work and the last position is always what ends up shown. The
+encoded test set (map, class means) is computed on the worker pool when the tab is visible.
+"""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.latest_wins import LatestWins, LatestWinsDecoder
 from desktop.state import AppState
+from desktop.widgets.image_view import ImageView
+from desktop.widgets.latent_map import LatentMap
+from desktop.widgets.latent_sliders import LatentSliders
+from genai_engine.inference import VAEInference, prior_samples
+from genai_engine.latent import PCAProjection, attribute_vector, class_means
+from genai_engine.sampling import save_image
+from genai_engine.tasks import TaskControl
+
+MAP_MAX_POINTS = 10_000
+MAP_BATCH = 500
+STRIP_COUNT = 10  # thumbnails in the dataset strip
+GRID_SIDE = 6  # prior samples grid is GRID_SIDE x GRID_SIDE
+TILE_PADDING = 2  # the gap ``image_grid`` leaves around each tile
+STRENGTH_TICKS = 20  # attribute strength slider: 0.05 per tick
+STRENGTH_RANGE = 3.0
+
+
+@dataclass
+class MapProgress:
+    done: int
+    total: int
+
+
+@dataclass
+class EncodedSplit:
+    """The encoded test set: what the map, clicks and class means are computed from."""
+
+    model: VAEInference
+    codes: np.ndarray  # (N, D) posterior means
+    labels: np.ndarray | None
+    projection: PCAProjection
+    xy: np.ndarray  # (N, 2)
+    means: np.ndarray | None  # (K, D) class means
+
+
+def encode_split(model: VAEInference, images: np.ndarray, labels: np.ndarray | None,
+                 num_classes: int, control: TaskControl):
+    """Worker-pool generator: encode in batches (progress, cancel points), then project."""
+    total = len(images)
+    codes = []
+    for start in range(0, total, MAP_BATCH):
+        if not control.checkpoint():
+            return
+        chunk_labels = None if labels is None or not model.conditional else labels[start:start + MAP_BATCH]
+        mu, _ = model.encode(images[start:start + MAP_BATCH], chunk_labels)
+        codes.append(mu)
+        yield MapProgress(start + len(mu), total)
+    codes = np.concatenate(codes) if codes else np.zeros((0, model.latent_dim), np.float32)
+    projection = PCAProjection(codes)
+    means = class_means(codes, labels, num_classes) if labels is not None and num_classes else None
+    yield EncodedSplit(model, codes, labels, projection, projection(codes), means)
+
+
+def tile_at(x: float, y: float, tile_h: int, tile_w: int, columns: int) -> int:
+    """Index of the ``image_grid`` tile under image coordinates (x, y), or -1 in the padding."""
+    col = int((x - TILE_PADDING) // (tile_w + TILE_PADDING))
+    row = int((y - TILE_PADDING) // (tile_h + TILE_PADDING))
+    return row * columns + col if 0 <= col < columns and row >= 0 else -1
+
+
+def _caption(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignCenter)
+    label.setWordWrap(True)
+    return label
 
 
 class ExploreTab(QWidget):
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
+        self.model: VAEInference | None = None
+        self.z = np.zeros(0, np.float32)  # the current point
+        self.start_z = np.zeros(0, np.float32)  # where Reset returns to
+        self.source = ""  # how the current point was made, for the caption
+        self.encoded: EncodedSplit | None = None
+        self.picked_index: int | None = None
+        self._random_seed = 0
+        self._attr_anchor: np.ndarray | None = None  # the point the attribute vector is added to
+        self._map_handle = None
+        self._map_dirty = self._samples_dirty = False
+
+        self.decoder = LatestWinsDecoder(state.runner, "explore decode", self)
+        self.encoder = LatestWins(state.runner, "encode image", self)
+        self.sampler = LatestWins(state.runner, "prior samples", self)
+        self.decoder.ready.connect(self._show_decoded)
+        self.encoder.ready.connect(self._on_image_encoded)
+        self.sampler.ready.connect(self._show_samples)
+        for job in (self.decoder, self.encoder, self.sampler):
+            job.failed.connect(self._on_failed)
+
+        self._build()
+        state.model_changed.connect(self._on_model_changed)
+        state.dataset_changed.connect(self._on_dataset_changed)
+        if state.dataset is not None:
+            self._on_dataset_changed(state.dataset)
+        if state.model is not None:
+            self._on_model_changed(state.model)
+        else:
+            self._set_enabled(False)
+
+    # == layout ==================================================================================
+    def _build(self) -> None:
+        splitter = QSplitter(Qt.Horizontal, self)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self._build_sliders())
+        splitter.addWidget(self._build_centre())
+        splitter.addWidget(self._build_side())
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 1)
+        splitter.setSizes([330, 480, 470])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(splitter)
+
+    def _build_sliders(self) -> QWidget:
+        box = QGroupBox("Latent dimensions")
+        self.sliders = LatentSliders()
+        self.sliders.value_changed.connect(self._on_slider)
+        self.dims_label = QLabel()
+        self.dims_label.setWordWrap(True)
+        self.dims_label.setStyleSheet("color: palette(dark);")
+        self.show_inactive = QCheckBox("Show inactive dimensions")
+        self.show_inactive.setChecked(True)
+        self.show_inactive.setToolTip("Inactive dimensions carry no information (KL ≈ 0): the "
+                                      "decoder ignores them.")
+        self.show_inactive.toggled.connect(self.sliders.set_show_inactive)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.dims_label)
+        layout.addWidget(self.sliders, 1)
+        layout.addWidget(self.show_inactive)
+        box.setMinimumWidth(290)
+        return box
+
+    def _build_centre(self) -> QWidget:
+        panel = QWidget()
+        self.decoded_view = ImageView(min_size=260)
+        self.decoded_view.setToolTip("The decoder's output for the current latent point")
+        self.decoded_caption = _caption()
+        self.picked_view = ImageView(min_size=120)
+        self.picked_view.setToolTip("The dataset image that was encoded")
+        self.picked_caption = _caption("Pick a dataset image below to encode it")
+        self.picked_caption.setStyleSheet("color: palette(dark);")
+
+        images = QGridLayout()
+        images.addWidget(QLabel("<b>Decoded</b>"), 0, 0, Qt.AlignHCenter)
+        images.addWidget(QLabel("<b>Dataset image</b>"), 0, 1, Qt.AlignHCenter)
+        images.addWidget(self.decoded_view, 1, 0)
+        images.addWidget(self.picked_view, 1, 1, Qt.AlignTop)
+        images.addWidget(self.decoded_caption, 2, 0)
+        images.addWidget(self.picked_caption, 2, 1)
+        images.setColumnStretch(0, 3)
+        images.setColumnStretch(1, 1)
+        images.setRowStretch(1, 1)
+
+        # Start points and reset.
+        self.zero_button = QPushButton("Zero")
+        self.zero_button.setToolTip("Start from the centre of the prior (all dimensions 0)")
+        self.random_button = QPushButton("Randomise")
+        self.random_button.setToolTip("Start from a new random sample of the prior N(0, I)")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Undo your changes: go back to the start point")
+        self.save_button = QPushButton("Save PNG…")
+        self.save_button.setToolTip("Save the decoded image (scaled up 8×, crisp pixels)")
+        self.zero_button.clicked.connect(self.start_from_zero)
+        self.random_button.clicked.connect(self.randomise)
+        self.reset_button.clicked.connect(self.reset)
+        self.save_button.clicked.connect(self._save_png)
+        buttons = QHBoxLayout()
+        for button in (self.zero_button, self.random_button, self.reset_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.save_button)
+
+        self.class_box = QComboBox()
+        self.class_box.setToolTip("A conditional model decodes the latent point as this class")
+        self.class_box.currentIndexChanged.connect(lambda _: self._decode_current())
+        self.class_row = QWidget()
+        class_layout = QHBoxLayout(self.class_row)
+        class_layout.setContentsMargins(0, 0, 0, 0)
+        class_layout.addWidget(QLabel("Class (conditional model):"))
+        class_layout.addWidget(self.class_box, 1)
+        self.class_row.setVisible(False)
+
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(images, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.class_row)
+        layout.addWidget(self._build_picker())
+        layout.addWidget(self._build_attributes())
+        return panel
+
+    def _build_picker(self) -> QWidget:
+        box = QGroupBox("Start from a dataset image (test split)")
+        self.index_spin = QSpinBox()
+        self.index_spin.setKeyboardTracking(False)
+        self.index_spin.setToolTip("Index of the test image to encode")
+        self.index_spin.valueChanged.connect(self.pick_image)
+        self.random_image_button = QPushButton("Random image")
+        self.random_image_button.setToolTip("Encode a randomly chosen test image")
+        self.random_image_button.clicked.connect(self._pick_random_image)
+        self.strip = ImageView(min_size=40)
+        self.strip.setFixedHeight(52)
+        self.strip.setToolTip("Click a thumbnail to encode it")
+        self.strip.clicked.connect(self._on_strip_click)
+        self._strip_start = 0
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Image #"))
+        row.addWidget(self.index_spin)
+        row.addWidget(self.random_image_button)
+        row.addStretch(1)
+        layout = QVBoxLayout(box)
+        layout.addLayout(row)
+        layout.addWidget(self.strip)
+        self.picker_box = box
+        return box
+
+    def _build_attributes(self) -> QWidget:
+        box = QGroupBox("Latent arithmetic")
+        self.towards_box, self.away_box = QComboBox(), QComboBox()
+        self.towards_box.setToolTip("Class A: move towards the mean code of this class")
+        self.away_box.setToolTip("Class B: move away from the mean code of this class")
+        self.strength = QSlider(Qt.Horizontal)
+        self.strength.setRange(-int(STRENGTH_RANGE * STRENGTH_TICKS), int(STRENGTH_RANGE * STRENGTH_TICKS))
+        self.strength.setToolTip("How far to move along mean(A) − mean(B); 0 is the point you "
+                                 "started from")
+        self.strength_label = QLabel("+0.00")
+        self.strength_label.setMinimumWidth(self.strength_label.fontMetrics().horizontalAdvance("+0.00") + 6)
+        self.strength.valueChanged.connect(self._on_strength)
+        self.towards_box.currentIndexChanged.connect(lambda _: self._apply_attribute())
+        self.away_box.currentIndexChanged.connect(lambda _: self._apply_attribute())
+        strength_row = QHBoxLayout()
+        strength_row.addWidget(self.strength, 1)
+        strength_row.addWidget(self.strength_label)
+        classes = QHBoxLayout()
+        classes.addWidget(self.towards_box, 1)
+        classes.addWidget(QLabel("−"))
+        classes.addWidget(self.away_box, 1)
+        self.attribute_hint = QLabel()
+        self.attribute_hint.setWordWrap(True)
+        self.attribute_hint.setStyleSheet("color: palette(dark);")
+        form = QFormLayout(box)
+        form.addRow(QLabel("current + strength × (mean of A − mean of B)"))
+        form.addRow("A − B:", classes)
+        form.addRow("Strength:", strength_row)
+        form.addRow(self.attribute_hint)
+        self.attribute_box = box
+        return box
+
+    def _build_side(self) -> QWidget:
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setDocumentMode(True)
+
+        # The map of the encoded test set.
+        map_page = QWidget()
+        self.map = LatentMap()
+        self.map.setToolTip("Each dot is a test image's latent code (its posterior mean). Click "
+                            "a dot to decode it; move the cursor to decode the map live.")
+        self.map.point_clicked.connect(self._on_map_point)
+        self.map.position_clicked.connect(self._on_map_position)
+        self.map.hovered.connect(self._on_map_hover)
+        self.map.hover_left.connect(self._decode_current)
+        self.hover_check = QCheckBox("Decode under the cursor")
+        self.hover_check.setChecked(True)
+        self.hover_check.setToolTip("Show the decoding of the map position under the mouse; "
+                                    "leave the map to return to the current point")
+        self.map_status = QLabel()
+        self.map_status.setWordWrap(True)
+        self.map_status.setStyleSheet("color: palette(dark);")
+        self.map_progress = QProgressBar()
+        self.map_progress.setVisible(False)
+        self.map_progress.setMaximumHeight(14)
+        self.map_progress.setTextVisible(False)
+        layout = QVBoxLayout(map_page)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.map, 1)
+        layout.addWidget(self.map_progress)
+        row = QHBoxLayout()
+        row.addWidget(self.map_status, 1)
+        row.addWidget(self.hover_check)
+        layout.addLayout(row)
+        self.side_tabs.addTab(map_page, "Latent map")
+
+        # A grid of prior samples.
+        samples_page = QWidget()
+        self.samples_view = ImageView(min_size=200)
+        self.samples_view.setToolTip("Decoded samples z ~ N(0, I). Click one to start from it.")
+        self.samples_view.clicked.connect(self._on_sample_click)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setKeyboardTracking(False)
+        self.seed_spin.setToolTip("Random seed: the same seed gives the same samples")
+        self.seed_spin.valueChanged.connect(lambda _: self._refresh_samples())
+        new_seed = QPushButton("New samples")
+        new_seed.clicked.connect(lambda: self.seed_spin.setValue(self.seed_spin.value() + 1))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Seed"))
+        row.addWidget(self.seed_spin)
+        row.addWidget(new_seed)
+        row.addStretch(1)
+        hint = QLabel("Click a sample to start from its latent point.")
+        hint.setStyleSheet("color: palette(dark);")
+        layout = QVBoxLayout(samples_page)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.samples_view, 1)
+        layout.addWidget(hint)
+        self.side_tabs.addTab(samples_page, "Prior samples")
+        self.side_tabs.currentChanged.connect(lambda _: self._refresh_visible())
+        return self.side_tabs
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for widget in (self.sliders, self.zero_button, self.random_button, self.reset_button,
+                       self.save_button, self.picker_box, self.attribute_box, self.side_tabs):
+            widget.setEnabled(enabled)
+        if not enabled:
+            self.decoded_caption.setText("No model yet: train one in the Train tab or open a "
+                                         "checkpoint (File ▸ Open checkpoint).")
+
+    # == following the app state ================================================================
+    def _on_model_changed(self, model: VAEInference) -> None:
+        keep = self.model is not None and model.latent_dim == len(self.z)
+        self.model = model
+        self.decoder.discard()
+        self.encoder.discard()
+        self.sampler.discard()
+        self._cancel_map()
+        self.encoded = None
+        self.map.clear_points()
+        self._update_attribute_controls()
+        if not keep:
+            self.z = np.zeros(model.latent_dim, np.float32)
+            self.start_z = self.z.copy()
+            self.source = "Zero vector"
+            self._attr_anchor = None
+        kl = self.state.kl_per_dim
+        fits = kl is not None and len(kl) == model.latent_dim
+        self.sliders.configure(model.latent_dim, kl if fits else None)
+        self.sliders.set_values(self.z)
+        self._describe_dims()
+        self._fill_class_box()
+        self._set_enabled(True)
+        self._picker_enabled()
+        self._decode_current()
+        self._map_dirty = self._samples_dirty = True
+        self._refresh_visible()
+
+    def _on_dataset_changed(self, dataset) -> None:
+        self._cancel_map()
+        self.encoded = None
+        self.map.clear_points()
+        self._update_attribute_controls()
+        n = len(dataset.test)
+        self.index_spin.blockSignals(True)
+        self.index_spin.setRange(0, max(n - 1, 0))
+        self.index_spin.setValue(0)
+        self.index_spin.blockSignals(False)
+        self._strip_start = 0
+        self.picked_index = None
+        self.picked_view.item.clear()
+        self.picked_view.image = None
+        self.picked_caption.setText("Pick a dataset image below to encode it")
+        self._show_strip()
+        self._fill_class_box()
+        self._picker_enabled()
+        self._map_dirty = True
+        self._refresh_visible()
+
+    def _dataset_fits(self) -> bool:
+        dataset = self.state.dataset
+        return (dataset is not None and self.model is not None and len(dataset.test) > 0
+                and tuple(dataset.image_shape) == tuple(self.model.config.image_shape))
+
+    def _picker_enabled(self) -> None:
+        fits = self._dataset_fits()
+        self.picker_box.setEnabled(fits)
+        if self.state.dataset is not None and self.model is not None and not fits:
+            message = (f"The dataset's images {tuple(self.state.dataset.image_shape)} do not fit the "
+                       f"model ({tuple(self.model.config.image_shape)}, as C×H×W): open a matching "
+                       "dataset or train a model on this one.")
+            self.map_status.setText(message)
+            self.picked_caption.setText(message)
+
+    def _class_names(self) -> list[str]:
+        names = list(self.model.class_names) if self.model is not None else []
+        dataset = self.state.dataset
+        if not names and dataset is not None and dataset.class_names:
+            names = list(dataset.class_names)
+        count = max(len(names), self.model.config.num_classes if self.model else 0,
+                    dataset.num_classes if dataset is not None else 0)
+        return names + [f"class {k}" for k in range(len(names), count)]
+
+    def _fill_class_box(self) -> None:
+        conditional = self.model is not None and self.model.conditional
+        self.class_row.setVisible(conditional)
+        if not conditional:
+            return
+        current = max(self.class_box.currentIndex(), 0)
+        self.class_box.blockSignals(True)
+        self.class_box.clear()
+        self.class_box.addItems(self._class_names()[:self.model.config.num_classes])
+        self.class_box.setCurrentIndex(min(current, self.class_box.count() - 1))
+        self.class_box.blockSignals(False)
+
+    def _describe_dims(self) -> None:
+        d = self.sliders.dim
+        if self.state.kl_per_dim is None or len(self.state.kl_per_dim) != d:
+            self.dims_label.setText(f"{d} dimensions (no KL measured yet, shown in order).")
+        else:
+            active = int(self.sliders.active.sum())
+            self.dims_label.setText(f"{d} dimensions, {active} active, sorted by KL (nats): the "
+                                    "ones the decoder uses most come first.")
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._refresh_visible()
+
+    def _refresh_visible(self) -> None:
+        """Heavier views (map, sample grid) are computed only when they can be seen."""
+        if not self.isVisible() or self.model is None:
+            return
+        page = self.side_tabs.currentIndex()
+        if page == 0 and self._map_dirty:
+            self._start_map()
+        elif page == 1 and self._samples_dirty:
+            self._refresh_samples()
+
+    # == the current point =======================================================================
+    def label(self) -> int | None:
+        if self.model is None or not self.model.conditional:
+            return None
+        return max(self.class_box.currentIndex(), 0)
+
+    def set_point(self, z: np.ndarray, source: str, *, start: bool = True) -> None:
+        """Make ``z`` the current point (a new start point unless ``start`` is False)."""
+        if self.model is None:
+            return
+        self.z = np.array(z, np.float32).reshape(self.model.latent_dim)
+        if start:
+            self.start_z = self.z.copy()
+        self.source = source
+        self._clear_attribute()
+        self.sliders.set_values(self.z)
+        self._decode_current()
+
+    def _decode_current(self) -> None:
+        if self.model is None or not len(self.z):
+            return
+        self.decoder.decode(self.model, self.z, self.label(), tag=self.source)
+        if self.encoded is not None:
+            x, y = self.encoded.projection(self.z[None])[0]
+            self.map.set_marker(float(x), float(y))
+
+    def _show_decoded(self, image: np.ndarray, caption: object) -> None:
+        self.decoded_view.set_image(image)
+        self.decoded_caption.setText(str(caption or ""))
+
+    def _on_failed(self, message: str) -> None:
+        self.decoded_caption.setText(f"Failed: {message}")
+        self.state.status_message.emit(message)
+
+    def _on_slider(self, dim: int, value: float) -> None:
+        self.z[dim] = value
+        self._clear_attribute()
+        if not self.source.endswith("(edited)"):
+            self.source = f"{self.source} (edited)"
+        self._decode_current()
+
+    def start_from_zero(self) -> None:
+        if self.model is not None:
+            self.set_point(np.zeros(self.model.latent_dim, np.float32), "Zero vector")
+
+    def randomise(self) -> None:
+        if self.model is None:
+            return
+        self._random_seed += 1
+        z = prior_samples(1, self.model.latent_dim, self._random_seed)[0]
+        self.set_point(z, f"Prior sample (seed {self._random_seed})")
+
+    def reset(self) -> None:
+        if self.model is not None and len(self.start_z):
+            source = self.source.removesuffix(" (edited)").split(" + ")[0]
+            self.set_point(self.start_z, source)
+
+    def _save_png(self) -> None:
+        image = self.decoded_view.image
+        if image is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save decoded image", "decoded.png", "PNG (*.png)")
+        if path:
+            try:
+                save_image(image if image.ndim == 3 else image[..., None], path, scale=8)
+            except OSError as error:
+                self.state.error.emit("Could not save the image", str(error))
+            else:
+                self.state.status_message.emit(f"Saved {path}")
+
+    # == dataset images ===========================================================================
+    def _show_index(self, index: int) -> None:
+        self.index_spin.blockSignals(True)
+        self.index_spin.setValue(index)
+        self.index_spin.blockSignals(False)
+        self._on_index_changed(index)
+
+    def _on_index_changed(self, index: int) -> None:
+        if not (self._strip_start <= index < self._strip_start + STRIP_COUNT):
+            self._strip_start = index - index % STRIP_COUNT
+            self._show_strip()
+
+    def _show_strip(self) -> None:
+        dataset = self.state.dataset
+        if dataset is None or not len(dataset.test):
+            return
+        images = dataset.test.images[self._strip_start:self._strip_start + STRIP_COUNT]
+        self.strip.set_images(images, columns=STRIP_COUNT)
+
+    def _on_strip_click(self, x: float, y: float) -> None:
+        dataset = self.state.dataset
+        if dataset is None or not self.picker_box.isEnabled():
+            return
+        _, h, w, _ = dataset.test.images.shape
+        slot = tile_at(x, y, h, w, STRIP_COUNT)
+        index = self._strip_start + slot
+        if 0 <= slot < STRIP_COUNT and index < len(dataset.test):
+            self.pick_image(index)
+
+    def _pick_random_image(self) -> None:
+        if self._dataset_fits():
+            self._image_rng = getattr(self, "_image_rng", None) or np.random.default_rng()
+            self.pick_image(int(self._image_rng.integers(len(self.state.dataset.test))))
+
+    def _image_caption(self, index: int) -> str:
+        labels = self.state.dataset.test.labels
+        if labels is None:
+            return f"Test image #{index}"
+        names = self._class_names()
+        label = int(labels[index])
+        return f"Test image #{index} ({names[label] if label < len(names) else label})"
+
+    def pick_image(self, index: int) -> None:
+        """Show test image ``index`` beside the decoding and start from its encoding."""
+        if not self._dataset_fits():
+            return
+        test = self.state.dataset.test
+        self.picked_index = index
+        self._show_index(index)
+        image = test.images[index]
+        self.picked_view.set_image(image)
+        self.picked_caption.setText(self._image_caption(index))
+        label = None if test.labels is None or not self.model.conditional else test.labels[index:index + 1]
+        model, batch = self.model, image[None]
+        self.encoder.request(lambda: model.encode(batch, label)[0][0], tag=(model, index))
+
+    def _on_image_encoded(self, mu: np.ndarray, tag) -> None:
+        model, index = tag
+        if model is not self.model:
+            return
+        self._select_class_of(index)
+        self.set_point(mu, f"{self._image_caption(index)}, encoded")
+
+    def _select_class_of(self, index: int) -> None:
+        labels = self.state.dataset.test.labels if self.state.dataset is not None else None
+        if self.model.conditional and labels is not None and index < len(labels):
+            self.class_box.blockSignals(True)
+            self.class_box.setCurrentIndex(min(int(labels[index]), self.class_box.count() - 1))
+            self.class_box.blockSignals(False)
+
+    # == prior samples grid =====================================================================
+    def _refresh_samples(self) -> None:
+        if self.model is None:
+            return
+        self._samples_dirty = False
+        model, seed, label = self.model, self.seed_spin.value(), self.label()
+        n = GRID_SIDE * GRID_SIDE
+        self.sampler.request(lambda: model.sample(n, seed, labels=label), tag=model)
+
+    def _show_samples(self, images: np.ndarray, model) -> None:
+        if model is self.model:
+            self.samples_view.set_images(images, GRID_SIDE)
+
+    def _on_sample_click(self, x: float, y: float) -> None:
+        if self.model is None or self.samples_view.image is None:
+            return
+        _, h, w = self.model.config.image_shape
+        slot = tile_at(x, y, h, w, GRID_SIDE)
+        if 0 <= slot < GRID_SIDE * GRID_SIDE:
+            seed = self.seed_spin.value()
+            z = prior_samples(GRID_SIDE * GRID_SIDE, self.model.latent_dim, seed)[slot]
+            self.set_point(z, f"Prior sample {slot + 1} of the grid (seed {seed})")
+
+    # == the map of the encoded test set ========================================================
+    def _cancel_map(self) -> None:
+        if self._map_handle is not None:
+            self._map_handle.cancel()
+            self._map_handle = None
+        self.map_progress.setVisible(False)
+
+    def _start_map(self) -> None:
+        self._map_dirty = False
+        self._cancel_map()
+        if not self._dataset_fits():
+            if self.state.dataset is None:
+                self.map_status.setText("Open a dataset to see its test images on the map.")
+            return
+        test = self.state.dataset.test
+        images = test.images[:MAP_MAX_POINTS]
+        labels = None if test.labels is None else test.labels[:MAP_MAX_POINTS]
+        model, num_classes = self.model, len(self._class_names())
+        self.map_progress.setRange(0, len(images))
+        self.map_progress.setValue(0)
+        self.map_progress.setVisible(True)
+        self.map_status.setText(f"Encoding {len(images):,} test images…")
+        handle = self.state.runner.submit(
+            "encode test set", lambda control: encode_split(model, images, labels, num_classes, control),
+            on_progress=lambda record: self._on_map_progress(handle, record),
+            on_error=lambda message: self._on_map_error(handle, message),
+        )
+        self._map_handle = handle
+
+    def _on_map_progress(self, handle, record) -> None:
+        if handle is not self._map_handle:
+            return  # a cancelled run for an older model or dataset
+        if isinstance(record, MapProgress):
+            self.map_progress.setValue(record.done)
+            return
+        self._map_handle = None
+        self.map_progress.setVisible(False)
+        self._set_encoded(record)
+
+    def _on_map_error(self, handle, message: str) -> None:
+        if handle is self._map_handle:
+            self._map_handle = None
+            self.map_progress.setVisible(False)
+            self.map_status.setText(f"Could not encode the test set: {message}")
+
+    def _set_encoded(self, encoded: EncodedSplit) -> None:
+        self.encoded = encoded
+        two_d = self.model.latent_dim == 2
+        axes = ("z0", "z1") if two_d else ("PC 1", "PC 2")
+        self.map.set_points(encoded.xy, encoded.labels, self._class_names(), axes)
+        how = "the two latent dimensions" if two_d else "a PCA projection of the latent codes"
+        self.map_status.setText(f"{len(encoded.codes):,} test images, {how}. Click a dot to "
+                                "decode it.")
+        x, y = encoded.projection(self.z[None])[0]
+        self.map.set_marker(float(x), float(y))
+        self._update_attribute_controls()
+
+    def _on_map_point(self, index: int) -> None:
+        if self.encoded is None:
+            return
+        self._show_index(index)
+        image = self.state.dataset.test.images[index]
+        self.picked_index = index
+        self.picked_view.set_image(image)
+        self.picked_caption.setText(self._image_caption(index))
+        self._select_class_of(index)
+        self.set_point(self.encoded.codes[index], f"Map: {self._image_caption(index)}, encoded")
+
+    def _on_map_position(self, x: float, y: float) -> None:
+        if self.encoded is not None:
+            self.set_point(self.encoded.projection.inverse(np.array([x, y])),
+                           f"Map position ({x:.2f}, {y:.2f})")
+
+    def _on_map_hover(self, x: float, y: float) -> None:
+        if self.encoded is None or self.model is None or not self.hover_check.isChecked():
+            return
+        z = self.encoded.projection.inverse(np.array([x, y]))
+        self.decoder.decode(self.model, z, self.label(), tag=f"Map preview at ({x:.2f}, {y:.2f})")
+
+    # == latent arithmetic ======================================================================
+    def _update_attribute_controls(self) -> None:
+        means = None if self.encoded is None else self.encoded.means
+        ready = means is not None and len(means) >= 2
+        for widget in (self.towards_box, self.away_box, self.strength):
+            widget.setEnabled(ready)
+        if not ready:
+            self.attribute_hint.setText(
+                "Needs the encoded test set with class labels (computed with the map)."
+                if self.state.dataset is None or self.state.dataset.test.labels is not None
+                else "This dataset has no class labels.")
+            return
+        self.attribute_hint.setText("Class means come from the encoded test set.")
+        names = self._class_names()[:len(means)]
+        if self.towards_box.count() != len(names):
+            for box, default in ((self.towards_box, 1 % len(names)), (self.away_box, 0)):
+                box.blockSignals(True)
+                box.clear()
+                box.addItems(names)
+                box.setCurrentIndex(default)
+                box.blockSignals(False)
+
+    def _clear_attribute(self) -> None:
+        """A new or edited point: the attribute vector starts again from it."""
+        self._attr_anchor = None
+        if self.strength.value() != 0:
+            self.strength.blockSignals(True)
+            self.strength.setValue(0)
+            self.strength.blockSignals(False)
+            self.strength_label.setText("+0.00")
+
+    def _on_strength(self, ticks: int) -> None:
+        self.strength_label.setText(f"{ticks / STRENGTH_TICKS:+.2f}")
+        self._apply_attribute()
+
+    def _apply_attribute(self) -> None:
+        if self.encoded is None or self.encoded.means is None or self.model is None:
+            return
+        if self._attr_anchor is None:
+            if self.strength.value() == 0:
+                return
+            self._attr_anchor = self.z.copy()
+            self._attr_source = self.source
+        a, b = self.towards_box.currentIndex(), self.away_box.currentIndex()
+        strength = self.strength.value() / STRENGTH_TICKS
+        self.z = self._attr_anchor + strength * attribute_vector(self.encoded.means, a, b)
+        names = self._class_names()
+        self.source = (f"{self._attr_source} + {strength:.2f} × "
+                       f"({names[a]} − {names[b]})")
+        self.sliders.set_values(self.z)
+        self._decode_current()
+
+    # == for tests and benchmarks ===============================================================
+    @property
+    def shown_image(self) -> np.ndarray | None:
+        return self.decoded_view.image
