@@ -202,7 +202,11 @@ def train(
 
     torch.manual_seed(train_config.seed)
     model = build_model(model_config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr)
+    model.to(device)
+    # The fused kernel updates all parameters in one call: ~2x fewer optimizer cycles for
+    # small models, where per-tensor overhead dominates.
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr,
+                                 fused=device.type in ("cpu", "cuda"))
     history: dict[str, list[float]] = {}
     timeline: list[dict] = []
     start_epoch = 0
@@ -211,7 +215,6 @@ def train(
         history = {k: list(v) for k, v in resume.history.items()}
         timeline = list(resume.timeline)
         start_epoch = resume.epoch
-    model.to(device)
     if resume is not None and resume.raw.get("optimizer_state"):
         optimizer.load_state_dict(resume.raw["optimizer_state"])
         if "rng_state" in resume.raw:

@@ -1,0 +1,124 @@
+"""The headless CLI contract: JSON summaries, one-line errors, no Qt."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from toy_data import make_toy_dataset
+
+from genai_engine.checkpoints import load_checkpoint
+from genai_engine.cli import main
+
+
+def run_cli(*args, cwd=None):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "genai_engine", *args], capture_output=True,
+                          text=True, timeout=300, cwd=cwd, env=env)
+
+
+@pytest.fixture
+def toy_npz(tmp_path):
+    data = make_toy_dataset(n_train=256, n_test=64)
+    path = tmp_path / "toy.npz"
+    np.savez(path, images=data.train.images[..., 0], labels=data.train.labels,
+             test_images=data.test.images[..., 0], test_labels=data.test.labels)
+    return path
+
+
+def test_train_json_summary_then_sample(toy_npz, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["train", "--dataset", str(toy_npz), "--hidden", "32", "--latent-dim", "3",
+                 "--epochs", "2", "--batch-size", "32", "--device", "cpu", "--out", str(out), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for key in ("epochs", "train_loss", "test_loss", "samples_per_s", "seconds", "checkpoint", "device"):
+        assert key in summary
+    assert summary["epochs"] == 2 and summary["device"] == "cpu"
+    assert summary["samples_per_s"] > 0 and summary["test_loss"] > 0
+    checkpoint = load_checkpoint(summary["checkpoint"])
+    assert checkpoint.model_config.hidden == (32,) and checkpoint.model_config.latent_dim == 3
+
+    resumed_code = main(["train", "--dataset", str(toy_npz), "--epochs", "3", "--batch-size", "32",
+                         "--device", "cpu", "--out", str(out), "--resume", summary["checkpoint"],
+                         "--json"])
+    assert resumed_code == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["epochs"] == 3
+
+    grid = tmp_path / "samples.png"
+    assert main(["sample", "--checkpoint", summary["checkpoint"], "--n", "9", "--out", str(grid)]) == 0
+    from PIL import Image
+
+    assert Image.open(grid).size == (3 * 14 + 2, 3 * 14 + 2)  # 3x3 tiles of 12 px, 2 px gaps
+    arrays = tmp_path / "samples.npz"
+    assert main(["sample", "--checkpoint", summary["checkpoint"], "--n", "5", "--out", str(arrays)]) == 0
+    with np.load(arrays) as data:
+        assert data["images"].shape == (5, 12, 12, 1) and data["images"].dtype == np.uint8
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["train", "--dataset", "/no/such/place"], "/no/such/place"),
+    (["train", "--epochs", "0"], "epochs"),
+    (["train", "--latent-dim", "1"], "latent dim"),
+    (["train", "--hidden", "abc"], "hidden"),
+    (["train", "--device", "tpu"], "device"),
+    (["sample", "--checkpoint", "/no/such.pt", "--out", "x.png"], "no such checkpoint"),
+])
+def test_errors_are_one_line_and_non_zero(args, expected, tmp_path):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0] and "Traceback" not in result.stderr
+
+
+def test_a_pickle_that_runs_code_is_refused(tmp_path):
+    import pickle
+
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps({"format": "genai-lab-vae", "x": Evil()}))
+    result = run_cli("sample", "--checkpoint", str(path), "--out", str(tmp_path / "s.png"))
+    assert result.returncode != 0
+    assert not marker.exists()
+    assert "checkpoint" in result.stderr
+
+
+def test_engine_and_headless_cli_load_no_qt():
+    code = (
+        "import sys, genai_engine, genai_engine.training, genai_engine.inference, genai_engine.cli\n"
+        "from genai_engine.cli import build_parser\n"
+        "build_parser()\n"
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph', 'desktop'))]\n"
+        "print(bad)\n"
+        "assert not bad, bad\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120).returncode == 0
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['genai-lab', 'train', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('genai_engine', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))]\n"
+        "sys.stderr.write(repr(bad))\n"
+        "raise SystemExit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "--latent-dim" in result.stdout
+
+
+def test_info_lists_the_embedded_dataset(capsys):
+    assert main(["info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "fashion-mnist" in info["datasets"]
+    assert "cpu" in info["devices"]
