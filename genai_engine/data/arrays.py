@@ -134,7 +134,7 @@ def unify(
             "(centre crop to the aspect ratio, antialiased bilinear)"
         )
     if expanded:
-        notes.append(f"{expanded} grey images repeated to 3 channels to match the RGB images")
+        notes.append(f"grey images repeated to 3 channels to match the RGB images: {expanded}")
     return out
 
 

@@ -273,9 +273,9 @@ def read_image_files(
             f"(centre crop to the aspect ratio, antialiased bilinear); sizes found: {found}"
         )
     if counts["alpha"]:
-        notes.append(f"{counts['alpha']} images with transparency composited onto black")
+        notes.append(f"images with transparency composited onto black: {counts['alpha']}")
     if counts["16-bit"]:
-        notes.append(f"{counts['16-bit']} 16-bit images scaled to 8 bits")
+        notes.append(f"16-bit images scaled to 8 bits: {counts['16-bit']}")
     if counts["grey->rgb"]:
-        notes.append(f"{counts['grey->rgb']} grey images converted to RGB to match the colour ones")
+        notes.append(f"grey images converted to RGB to match the colour ones: {counts['grey->rgb']}")
     return arrays
