@@ -39,6 +39,16 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from genai_engine.distributed import init_from_env, shutdown
+
+    dist, device = init_from_env(args.device)  # a no-op unless launched by torchrun
+    try:
+        return _train(args, dist, device)
+    finally:
+        shutdown(dist)
+
+
+def _train(args, dist, device: str) -> int:
     from genai_engine.checkpoints import load_checkpoint
     from genai_engine.data import load_dataset
     from genai_engine.models import ModelConfig, parse_hidden
@@ -53,11 +63,14 @@ def run(args) -> int:
         num_classes=dataset.num_classes if args.conditional else 0,
     )
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                               beta=args.beta, seed=args.seed, device=args.device,
+                               beta=args.beta, seed=args.seed, device=device,
                                schedule=args.schedule)
     progress = ProgressLine()
     done = None
-    for record in train(dataset, model_config, train_config, out_dir=args.out, resume=resume):
+    records = train(dataset, model_config, train_config, out_dir=args.out, resume=resume, dist=dist)
+    for record in records:
+        if not dist.is_main and not isinstance(record, TrainingDone):
+            continue  # under torchrun only rank 0 reports
         if isinstance(record, StepRecord):
             progress.update(record.progress, f"epoch {record.epoch}/{train_config.epochs} "
                             f"loss {record.loss:.1f} {record.images_per_s:,.0f} img/s "
@@ -69,6 +82,8 @@ def run(args) -> int:
         elif isinstance(record, TrainingDone):
             done = record
     progress.close()
+    if not dist.is_main:
+        return 0
     summary = {
         "epochs": done.epochs,
         "train_loss": _number(done.train_loss),
@@ -79,6 +94,7 @@ def run(args) -> int:
         "device": done.device,
         "dataset": dataset.name,
         "status": done.reason,
+        "world_size": dist.world_size,
     }
     if args.json:
         print(json.dumps(summary))
