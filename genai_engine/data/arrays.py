@@ -58,10 +58,21 @@ def image_array(array: np.ndarray, where: str, notes: list[str], what: str = "im
 
 
 def composite_alpha(array: np.ndarray) -> np.ndarray:
-    """(…, C+1) uint8 with a last alpha channel -> (…, C) composited onto black, rounded."""
-    colour = array[..., :-1].astype(np.uint16)
-    alpha = array[..., -1:].astype(np.uint16)
-    return ((colour * alpha + 127) // 255).astype(np.uint8)
+    """(…, C+1) uint8 with a last alpha channel -> (…, C) composited onto black, rounded.
+
+    Works in blocks along the first axis so the uint16 temporaries stay small for big inputs.
+    """
+    out = np.empty(array.shape[:-1] + (array.shape[-1] - 1,), dtype=np.uint8)
+    per_row = max(1, array[:1].size * 2)
+    step = max(1, (16 * 2**20) // per_row)
+    for start in range(0, len(array), step):
+        block = array[start:start + step]
+        colour = block[..., :-1].astype(np.uint16)
+        colour *= block[..., -1:]
+        colour += 127
+        colour //= 255
+        out[start:start + step] = colour
+    return out
 
 
 def label_array(

@@ -13,7 +13,8 @@ Layout
 Size rule: every image becomes ``image_size`` x ``image_size`` when that is given, else the size
 (H x W) most images have (ties: the larger). Other images are centre-cropped to that aspect ratio
 and resized with Pillow's antialiased bilinear filter; a note (and a ``DataWarning``) says how
-many.
+many. A JPEG much larger than the target is decoded at 1/2-1/8 scale by libjpeg (never below
+twice the final size) before that resize: far less time and memory for folders of photos.
 
 Channel rule: when every image is grey (L, 1-bit, 16-bit grey, grey palette, grey + alpha) the
 data stays 1-channel; when any is colour, all become RGB. Alpha is composited onto black, 16-bit
@@ -28,32 +29,39 @@ allocated. Any unreadable file stops the load with a DataError naming it.
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from genai_engine.data.arrays import check_image_size, common_size, composite_alpha
 from genai_engine.data.limits import MAX_SOURCE_PIXELS, check_budget
-from genai_engine.data.resize import pillow_box
+from genai_engine.data.resize import crop_box, pillow_box
 from genai_engine.errors import DataError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow is imported inside the functions that decode: importing genai_engine.data (every CLI
+# command does) should not pay for it.
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg"})
 _FORMATS = ("PNG", "JPEG")  # the JPEG opener also returns the multi-picture (MPO) JPEGs
 _GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _EXIF_ORIENTATION = 0x0112
-_ORIENT = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
+_ORIENT = {  # EXIF orientation -> the ``Image.Transpose`` that shows the image upright
+    2: "FLIP_LEFT_RIGHT",
+    3: "ROTATE_180",
+    4: "FLIP_TOP_BOTTOM",
+    5: "TRANSPOSE",
+    6: "ROTATE_270",
+    7: "TRANSVERSE",
+    8: "ROTATE_90",
 }
 
 
@@ -149,6 +157,8 @@ def _align_classes(train: ImageFiles, test: ImageFiles) -> None:
 
 
 def _open(path: Path) -> Image.Image:
+    from PIL import Image, UnidentifiedImageError
+
     try:
         if path.stat().st_size == 0:
             raise DataError(f"{path}: is empty (0 bytes), not an image")
@@ -209,32 +219,54 @@ def _probe(path: Path) -> _Probe:
 
 def _decode(path: Path, probe: _Probe, channels: int, target: tuple[int, int], counts: Counter):
     """One image as uint8 (th, tw, channels), converted and resized by the module's rules."""
+    from PIL import Image
+
     with _open(path) as image:
+        orientation = _orientation(image)
+        transposed = orientation in (5, 6, 7, 8)
+        height, width = (image.width, image.height) if transposed else (image.height, image.width)
+        if (height, width) != (probe.height, probe.width):
+            raise DataError(f"{path}: changed while it was being read")
+        if image.format in ("JPEG", "MPO"):
+            _draft(image, height, width, target, transposed)
         try:
             image.load()
         except Exception as error:
             raise DataError(
                 f"{path}: is damaged or truncated ({error or type(error).__name__})"
             ) from None
-        orientation = _orientation(image)
         if orientation != 1:
-            image = image.transpose(_ORIENT[orientation])
-        if (image.height, image.width) != (probe.height, probe.width):
-            raise DataError(f"{path}: changed while it was being read")
+            image = image.transpose(getattr(Image.Transpose, _ORIENT[orientation]))
         image = _to_8bit(image, channels, counts)
-    if image.size != (target[1], target[0]):
+    if (height, width) != target:
         counts["resized"] += 1
+    if image.size != (target[1], target[0]):
         box = pillow_box(image.height, image.width, *target)
         image = image.resize((target[1], target[0]), Image.Resampling.BILINEAR, box=box)
     return np.asarray(image).reshape(target[0], target[1], channels)
 
 
+def _draft(image: Image.Image, height: int, width: int, target: tuple[int, int], transposed: bool):
+    """Let libjpeg shrink a large photo by 2-8x while decoding (DCT scaling): ~10x faster and
+    smaller. It stops at twice the size the resize needs, so the final antialiased resize
+    still does the fine work."""
+    _, _, crop_h, crop_w = crop_box(height, width, *target)
+    scale = 2 * max(target[0] / crop_h, target[1] / crop_w)
+    if scale >= 0.5:
+        return  # less than 2x to gain
+    need_h, need_w = math.ceil(height * scale), math.ceil(width * scale)
+    image.draft(image.mode, (need_h, need_w) if transposed else (need_w, need_h))
+
+
 def _to_8bit(image: Image.Image, channels: int, counts: Counter) -> Image.Image:
+    from PIL import Image
+
     mode = "L" if channels == 1 else "RGB"
     if image.mode.startswith("I") or image.mode == "F":
         counts["16-bit"] += 1
-        values = np.asarray(image).astype(np.float64)
-        image = Image.fromarray(np.rint(np.clip(values, 0, 65535) / 257).astype(np.uint8), "L")
+        values = np.clip(np.asarray(image), 0, 65535).astype(np.uint32)
+        # (v + 128) // 257 is v / 257 rounded (never a tie: 257 is odd); 65535 -> 255.
+        image = Image.fromarray(((values + 128) // 257).astype(np.uint8), "L")
     elif image.mode in _ALPHA_MODES or "transparency" in image.info:
         counts["alpha"] += 1
         rgb = composite_alpha(np.asarray(image.convert("RGBA")))

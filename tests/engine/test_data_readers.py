@@ -329,3 +329,28 @@ def test_npz_bytes_helper_matches_numpy(tmp_path):
     # The corpus writes archives by hand; make sure its good files are what numpy writes.
     put(tmp_path / "hand.npz", npz_bytes({"images.npy": npy_bytes(images(5))}))
     np.testing.assert_array_equal(np.load(tmp_path / "hand.npz")["images"], images(5))
+
+
+def test_large_jpeg_decoded_at_reduced_scale_stays_close(tmp_path):
+    y, x = np.mgrid[0:600, 0:800]
+    photo = np.stack([128 + 100 * np.sin(x / 50 + y / 90), 128 + 100 * np.cos(y / 60), x * 255 / 800], -1)
+    put(tmp_path / "a.jpg", image_bytes(photo.clip(0, 255).astype(np.uint8), "JPEG"))
+    put(tmp_path / "b.jpg", image_bytes(photo[::-1].clip(0, 255).astype(np.uint8), "JPEG"))
+    with pytest.warns(DataWarning, match="2 of 2 images resized to 32x32"):
+        got = read_image_set(tmp_path, image_size=32).images[0]
+    with Image.open(tmp_path / "a.jpg") as full:
+        box = pillow_box(600, 800, 32, 32)
+        expected = np.asarray(full.resize((32, 32), Image.Resampling.BILINEAR, box=box))
+    # DCT scaling averages blocks first, so the result is a touch softer than a full decode.
+    assert np.abs(got.astype(int) - expected).mean() < 3
+
+
+def test_sixteen_bit_png_scaled_to_eight_bits(tmp_path):
+    values = ((np.arange(64).reshape(8, 8) * 1000) % 65536).astype(np.uint16)
+    values[0, :3] = (0, 65535, 257 * 77)
+    for i in range(2):
+        put(tmp_path / f"{i}.png", image_bytes(values, mode="I;16"))
+    with pytest.warns(DataWarning, match="16-bit"):
+        got = read_image_set(tmp_path).images[0, ..., 0]
+    assert got[0, :3].tolist() == [0, 255, 77]
+    np.testing.assert_array_equal(got, np.rint(values / 257).astype(np.uint8))
