@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genai_engine.data.arrays import check_image_size, common_size, composite_alpha
-from genai_engine.data.limits import MAX_SOURCE_PIXELS, check_budget
+from genai_engine.data.limits import MAX_CLASSES, MAX_SOURCE_PIXELS, check_budget
 from genai_engine.data.resize import crop_box, pillow_box
 from genai_engine.errors import DataError
 
@@ -114,6 +115,8 @@ def scan_set(folder: Path) -> ImageFiles:
             f"{folder}: holds both loose images ({loose[0].name}, ...) and class sub-folders "
             f"({classes[0][0]}, ...); move the loose images into a class folder or elsewhere"
         )
+    if len(classes) > MAX_CLASSES:
+        raise DataError(f"{folder}: has {len(classes)} class folders, more than {MAX_CLASSES}")
     if classes:
         paths = [p for _, images in classes for p in images]
         labels = [i for i, (_, images) in enumerate(classes) for _ in images]
@@ -160,7 +163,10 @@ def _open(path: Path) -> Image.Image:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        if path.stat().st_size == 0:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # a FIFO or device would block or never end
+            raise DataError(f"{path}: is not a regular file")
+        if status.st_size == 0:
             raise DataError(f"{path}: is empty (0 bytes), not an image")
         return Image.open(path, formats=_FORMATS)
     except DataError:

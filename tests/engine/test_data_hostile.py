@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tracemalloc
 import warnings
 
@@ -12,6 +13,8 @@ from hostile_corpus import (
     HOSTILE_DATA_FILES,
     ODD_DATA_CASES,
     PICKLE_MARKER,
+    image_bytes,
+    images,
     write_corpus,
 )
 
@@ -96,3 +99,22 @@ def test_corpus_writes_every_case_in_its_own_folder(tmp_path):
     assert all(str(path).startswith(str(tmp_path / name)) for name, path in paths.items())
     assert sum(f.stat().st_size for f in tmp_path.rglob("*") if f.is_file()) < 2**20
 
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.timeout(20)
+def test_named_pipes_are_refused_not_read(tmp_path):
+    # Opening a FIFO for reading blocks until a writer comes: a reader must never try.
+    (tmp_path / "flat").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "flat" / f"{name}.png").write_bytes(image_bytes(images(1)[0]))
+    os.mkfifo(tmp_path / "flat" / "pipe.png")
+    assert len(read_image_set(tmp_path / "flat")) == 2  # not a regular file: skipped
+    (tmp_path / "classes" / "cat").mkdir(parents=True)
+    (tmp_path / "classes" / "cat" / "a.png").write_bytes(image_bytes(images(1)[0]))
+    os.mkfifo(tmp_path / "classes" / "cat" / "pipe.png")
+    with pytest.raises(DataError, match="pipe.png: is not a regular file"):
+        load_dataset(tmp_path / "classes")
+    os.mkfifo(tmp_path / "data.npz")
+    with pytest.raises(DataError, match="data.npz: is not a regular file"):
+        load_dataset(tmp_path / "data.npz")
