@@ -3,6 +3,7 @@ raises DataError, and never allocates more than a small bound."""
 
 from __future__ import annotations
 
+import functools
 import struct
 import tempfile
 import tracemalloc
@@ -166,21 +167,25 @@ def test_random_npy_headers_in_npz(base, members):
     load_bounded(path)
 
 
-def _good_files(folder: Path) -> dict[str, Path]:
+@functools.cache
+def _good_bytes() -> dict[str, bytes]:
     labels = np.arange(30) % 3
-    idx = folder / "idx"
-    idx.mkdir()
-    (idx / "train-images-idx3-ubyte.gz").write_bytes(gz(idx_bytes(images(30))))
-    (idx / "train-labels-idx1-ubyte.gz").write_bytes(gz(idx_bytes(labels)))
-    npz = folder / "data.npz"
-    npz.write_bytes(npz_bytes({"images.npy": npy_bytes(images(30)), "labels.npy": npy_bytes(labels)}))
-    pngs = folder / "pngs"
-    pngs.mkdir()
-    for i in range(3):
-        (pngs / f"{i}.png").write_bytes(image_bytes(images(1, 8, 8, c=3, seed=i)[0]))
-    (pngs / "3.jpg").write_bytes(image_bytes(images(1, 8, 8, c=3)[0], "JPEG"))
-    return {"idx": idx / "train-images-idx3-ubyte.gz", "npz": npz, "png": pngs / "1.png",
-            "jpg": pngs / "3.jpg", "labels": idx / "train-labels-idx1-ubyte.gz"}
+    return {
+        "idx/train-images-idx3-ubyte.gz": gz(idx_bytes(images(30))),
+        "idx/train-labels-idx1-ubyte.gz": gz(idx_bytes(labels)),
+        "data.npz": npz_bytes({"images.npy": npy_bytes(images(30)), "labels.npy": npy_bytes(labels)}),
+        **{f"pngs/{i}.png": image_bytes(images(1, 8, 8, c=3, seed=i)[0]) for i in range(3)},
+        "pngs/3.jpg": image_bytes(images(1, 8, 8, c=3)[0], "JPEG"),
+    }
+
+
+def _good_files(folder: Path) -> dict[str, Path]:
+    for name, data in _good_bytes().items():
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_bytes(data)
+    return {"idx": folder / "idx/train-images-idx3-ubyte.gz", "npz": folder / "data.npz",
+            "png": folder / "pngs/1.png", "jpg": folder / "pngs/3.jpg",
+            "labels": folder / "idx/train-labels-idx1-ubyte.gz"}
 
 
 @FUZZ
