@@ -50,22 +50,29 @@ class Gunzip:
         self._raw = raw
         self._inflate = zlib.decompressobj(wbits=31)  # 31: expect the gzip wrapper
         self._input = b""
+        self._raw_done = False
+
+    def _more_input(self) -> bytes:
+        data = b"" if self._raw_done else self._raw.read(_INPUT_BYTES)
+        self._raw_done = not data
+        return data
 
     def read(self, size: int) -> bytes:
         parts = []
         while size > 0:
             if self._inflate.eof:  # a member ended: stop, or start the next one
-                rest = self._inflate.unused_data or self._raw.read(_INPUT_BYTES)
+                rest = self._inflate.unused_data or self._more_input()
                 if not rest:
                     break
                 self._inflate = zlib.decompressobj(wbits=31)
                 self._input = rest
             if not self._input:
-                self._input = self._raw.read(_INPUT_BYTES)
-                if not self._input:
-                    raise EOFError("the compressed data ends before its end-of-stream marker")
+                self._input = self._more_input()
+            # Even with no new input zlib may still hold output it could not return last time.
             chunk = self._inflate.decompress(self._input, size)
             self._input = b"" if self._inflate.eof else self._inflate.unconsumed_tail
+            if not chunk and not self._input and self._raw_done and not self._inflate.eof:
+                raise EOFError("the compressed data ends before its end-of-stream marker")
             parts.append(chunk)
             size -= len(chunk)
         return b"".join(parts)
