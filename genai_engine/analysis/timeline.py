@@ -1,0 +1,106 @@
+"""Replay training: decode a latent point through every per-epoch decoder snapshot.
+
+Training keeps a light float16 copy of the decoder after each epoch (``Checkpoint.timeline``:
+a list of ``{'epoch': int, 'decoder': state_dict}``). ``TimelineDecoder`` swaps those weights
+into one private model copy, so memory stays at one model however long the run was.
+
+    timeline = TimelineDecoder(checkpoint)          # cheap; nothing decoded yet
+    timeline.epochs                                 # [1, 2, ..., 6]
+    image = timeline.decode(z, epoch=3)             # (H, W, C) uint8 for z of shape (D,)
+    epochs, images = timeline.decode_all(z)         # (T,), (T, H, W, C): one frame per epoch
+    epochs, images = decode_timeline(checkpoint, z) # the same in one call
+
+Calls are thread-safe (one lock around the swap-and-decode), pure numpy in and out, and run
+under ``torch.inference_mode()``; an epoch's weights are converted to float32 on first use
+and kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+import numpy as np
+import torch
+
+from genai_engine.checkpoints import Checkpoint
+from genai_engine.errors import CheckpointError, GenAIError
+from genai_engine.losses import decoded_mean
+from genai_engine.training import to_uint8_images
+
+
+class TimelineDecoder:
+    def __init__(self, checkpoint: Checkpoint, device: str | torch.device = "cpu") -> None:
+        self.device = torch.device(device)
+        self.config = checkpoint.model_config
+        self._model = copy.deepcopy(checkpoint.model).to(self.device).eval()
+        model_state = self._model.state_dict()
+        entries = sorted(checkpoint.timeline, key=lambda entry: int(entry["epoch"]))
+        self._snapshots: list[dict[str, torch.Tensor]] = []
+        for entry in entries:
+            state = entry["decoder"]
+            for name, tensor in state.items():
+                if name not in model_state or tuple(tensor.shape) != tuple(model_state[name].shape):
+                    raise CheckpointError(f"the timeline snapshot of epoch {entry['epoch']} does not "
+                                          f"fit the model ({name!r})")
+            self._snapshots.append(state)
+        self.epochs: list[int] = [int(entry["epoch"]) for entry in entries]
+        self._float32: dict[int, dict[str, torch.Tensor]] = {}
+        self._loaded: int | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def index_of(self, epoch: int) -> int:
+        """Position of ``epoch`` in ``epochs`` (the latest snapshot at or before it)."""
+        if not self.epochs:
+            raise GenAIError("this checkpoint keeps no per-epoch snapshots")
+        position = int(np.searchsorted(self.epochs, int(epoch), side="right")) - 1
+        return max(position, 0)
+
+    def _load(self, index: int) -> None:
+        if self._loaded == index:
+            return
+        weights = self._float32.get(index)
+        if weights is None:
+            weights = {k: v.to(self.device, torch.float32) for k, v in self._snapshots[index].items()}
+            self._float32[index] = weights
+        self._model.load_state_dict(weights, strict=False)
+        self._loaded = index
+
+    def _labels(self, labels, n: int) -> torch.Tensor | None:
+        if not self.config.num_classes:
+            return None
+        values = np.zeros(n, np.int64) if labels is None else np.broadcast_to(np.asarray(labels), (n,))
+        return torch.as_tensor(np.array(values, np.int64), device=self.device)
+
+    def decode(self, z: np.ndarray, epoch: int, labels=None) -> np.ndarray:
+        """Decode ``z`` (D,) or (N, D) with the decoder as it was after ``epoch``: uint8
+        (H, W, C) or (N, H, W, C). ``labels`` pick the class of a conditional model."""
+        z = np.asarray(z, np.float32)
+        single = z.ndim == 1
+        zt = torch.from_numpy(np.atleast_2d(z).copy()).to(self.device)
+        index = self.index_of(epoch)
+        with self._lock, torch.inference_mode():
+            self._load(index)
+            images = to_uint8_images(decoded_mean(self._model.decode(zt, self._labels(labels, len(zt)))))
+        return images[0] if single else images
+
+    def decode_all(self, z: np.ndarray, labels=None) -> tuple[np.ndarray, np.ndarray]:
+        """One latent point ``z`` (D,) through every snapshot: (epochs int64 (T,), uint8
+        images (T, H, W, C)), oldest first."""
+        z = np.asarray(z, np.float32)
+        if z.ndim != 1:
+            raise GenAIError("decode_all takes one latent point of shape (D,)")
+        if not self.epochs:
+            raise GenAIError("this checkpoint keeps no per-epoch snapshots; train with this "
+                             "version of GenAI Lab to record a timeline")
+        frames = [self.decode(z, epoch, labels) for epoch in self.epochs]
+        return np.asarray(self.epochs, np.int64), np.stack(frames)
+
+
+def decode_timeline(checkpoint: Checkpoint, z: np.ndarray, labels=None,
+                    device: str | torch.device = "cpu") -> tuple[np.ndarray, np.ndarray]:
+    """(epochs (T,), uint8 images (T, H, W, C)): ``z`` decoded after each training epoch."""
+    return TimelineDecoder(checkpoint, device).decode_all(z, labels)
