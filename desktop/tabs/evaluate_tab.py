@@ -219,6 +219,7 @@ class EvaluateTab(QWidget):
         self._checkpoint_model = None  # the weight snapshot state.checkpoint produced
         self._inception_missing: str | None = None  # the engine's message, when known missing
         self._inception_weights: str | None = None  # a file the user pointed at
+        self._inception_checks = 0  # latest check wins
         self.domain_weights: str | None = None  # None: the shipped Fashion-MNIST network
         self._request: EvaluationRequest | None = None
         self.history_path = user_data_dir() / HISTORY_FILE
@@ -508,9 +509,16 @@ class EvaluateTab(QWidget):
     def check_inception_weights(self) -> TaskHandle:
         """Look for the weights on the pool (hashing 87 MB must not freeze the window)."""
         explicit = self._inception_weights
+        self._inception_checks += 1
+        check = self._inception_checks
+
+        def done(message: str | None) -> None:
+            if check == self._inception_checks:  # an older check (other file) is stale
+                self._set_inception_missing(message)
+
         return self.state.runner.call(
             "Evaluate: find Inception weights", lambda: inception_weights_problem(explicit),
-            on_finished=self._set_inception_missing, on_error=self._set_inception_missing)
+            on_finished=done, on_error=done)
 
     def _set_inception_missing(self, message: str | None) -> None:
         self._inception_missing = message
