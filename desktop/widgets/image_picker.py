@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
     QSpinBox,
@@ -55,6 +57,11 @@ class ThumbnailGrid(QWidget):
         self.page_label = QLabel()
         self.view = ImageView(min_size=320)
         self.view.setToolTip("Click an image to pick it")
+        self.current: int | None = None  # outlined, so the user sees what they would replace
+        self.current_box = QGraphicsRectItem()
+        self.current_box.setPen(pg.mkPen("#d62728", width=2))
+        self.current_box.setVisible(False)
+        self.view.view.addItem(self.current_box)
 
         bar = QHBoxLayout()
         bar.addWidget(self.class_box)
@@ -85,11 +92,14 @@ class ThumbnailGrid(QWidget):
         return self.indices[start:start + self.per_page]
 
     def show_index(self, index: int) -> None:
-        """Turn to the page holding ``index`` (clearing a class filter that hides it)."""
+        """Turn to the page holding ``index`` (clearing a class filter that hides it) and
+        outline it."""
+        self.current = index
         if index not in self.indices:
             self.class_box.setCurrentIndex(0)
         position = int(np.searchsorted(self.indices, index))
         self.page_spin.setValue(position // self.per_page + 1)
+        self._outline_current()
 
     def tile_center(self, slot: int) -> tuple[float, float]:
         """Image coordinates of the centre of the ``slot``-th thumbnail on the page (for tests)."""
@@ -117,6 +127,15 @@ class ThumbnailGrid(QWidget):
         else:
             _, h, w, c = self.images.shape
             self.view.set_images(np.full((1, h, w, c), 255, np.uint8), self.columns)
+        self._outline_current()
+
+    def _outline_current(self) -> None:
+        slots = np.flatnonzero(self.page_indices() == self.current)
+        self.current_box.setVisible(len(slots) > 0)
+        if len(slots):
+            _, h, w, _ = self.images.shape
+            x, y = self.tile_center(int(slots[0]))
+            self.current_box.setRect(x - w / 2 - 1, y - h / 2 - 1, w + 2, h + 2)
 
     def _on_click(self, x: float, y: float) -> None:
         _, h, w, _ = self.images.shape
