@@ -24,9 +24,8 @@ def wait_decoded(qtbot, tab: ExploreTab) -> np.ndarray:
 
 
 def expected_image(tab: ExploreTab) -> np.ndarray:
-    """What the model gives for the tab's current point, squeezed like the view stores it."""
-    image = tab.model.decode(tab.z, None if tab.label() is None else np.array([tab.label()]))
-    return image[..., 0] if image.shape[-1] == 1 else image
+    """What the model gives for the tab's current point."""
+    return tab.model.decode(tab.z, None if tab.label() is None else np.array([tab.label()]))
 
 
 def click_image(qtbot, view, x: float, y: float) -> None:
@@ -78,6 +77,7 @@ def test_moving_a_slider_changes_the_image_and_its_value_label(qtbot, tab):
     assert tab.z[dim] == pytest.approx(2.5)
     assert np.abs(after.astype(int) - before.astype(int)).max() > 0, "the image did not change"
     assert np.array_equal(after, expected_image(tab))
+    assert np.array_equal(tab.decoded_view.image[..., 0], after[..., 0]), "not on screen"
 
 
 def test_a_fast_drag_ends_on_the_last_position(qtbot, tab):
@@ -182,7 +182,7 @@ def test_prior_sample_grid_click_starts_from_that_sample(qtbot, tab):
     click_image(qtbot, tab.samples_view, 2 + 28 / 2, 2 + 28 / 2)  # the first tile
     decoded = wait_decoded(qtbot, tab)
     assert "seed 5" in tab.decoded_caption.text()
-    assert np.array_equal(decoded, grid[2:30, 2:30])
+    assert np.array_equal(decoded[..., 0], grid[2:30, 2:30])
 
 
 def test_follows_a_new_model(qtbot, tab):
@@ -202,7 +202,7 @@ def test_follows_a_new_model(qtbot, tab):
     smaller = VAEInference(build_model(ModelConfig(hidden=(32,), latent_dim=3)))
     tab.state.set_model(smaller)
     assert tab.sliders.dim == 3 and not tab.z.any()
-    assert wait_decoded(qtbot, tab).shape == (28, 28)
+    assert wait_decoded(qtbot, tab).shape == (28, 28, 1)
     qtbot.waitUntil(lambda: tab.encoded is not None and tab.encoded.codes.shape == (500, 3),
                     timeout=WAIT)
 

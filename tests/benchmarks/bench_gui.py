@@ -1,0 +1,293 @@
+"""GUI speed: slider-to-pixels latency, event-loop stalls and training speed inside the app.
+
+    QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_gui.py [--repeats 3] [--epochs 2]
+
+On the demo model (or, if ``resources/models/demo_vae.pt`` is absent, a default model trained
+for one epoch first), the Explore tab is shown at 1280x800 with the encoded test-set map. Each
+repeat trains the default model on Fashion-MNIST twice, in the same process: headless (the
+engine's ``train`` drained in a plain loop) and inside the app (the same generator through the
+``TaskRunner``). While the in-app run trains, a simulated drag moves the most informative
+latent slider back and forth, one ``setValue`` every 8 ms (a 125 Hz mouse) from a timer, so the
+event loop runs between steps exactly as it does during a real drag.
+
+What is measured:
+- latency: from a slider value change to the end of ``ImageItem.paint`` for the first frame
+  whose image is the decoding of that value or of a newer one (latest-wins may skip values a
+  newer one supersedes; their latency is until the newer image is painted). ``paint`` is
+  where pyqtgraph turns the new array into a QImage and draws it into the window's backing
+  store, so this is the new pixels rendered, not merely the array handed over.
+- stall: a 5 ms ``PreciseTimer`` records how late each tick fires while training runs; the
+  longest lateness is the longest the event loop was blocked.
+- training speed: ``TrainingDone.samples_per_s`` (optimisation only, evaluation excluded).
+
+Medians over repeats are reported; the last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from desktop.state import AppState  # noqa: E402
+from desktop.tabs.explore_tab import ExploreTab  # noqa: E402
+from genai_engine.checkpoints import load_checkpoint  # noqa: E402
+from genai_engine.resources import demo_checkpoint_path  # noqa: E402
+from genai_engine.tasks import drain  # noqa: E402
+from genai_engine.training import TrainConfig, train  # noqa: E402
+
+DRAG_INTERVAL_MS = 8
+STALL_TICK_MS = 5
+
+
+def guard_pyside_emit_refcount() -> bool:
+    """Work around PySide6 6.12.0 on CPython < 3.12: every ``Signal.emit`` returns ``True``
+    without a new reference, so each emit drops ``Py_True``'s refcount by one and the process
+    aborts ("bool_dealloc") after ~10k emits. If the leak is seen, make True/False effectively
+    immortal, as CPython 3.12 does. Returns whether the workaround was applied.
+    """
+    from PySide6.QtCore import QObject, Signal
+
+    class Probe(QObject):
+        fired = Signal(object)
+
+    probe = Probe()
+    before = sys.getrefcount(True)
+    for _ in range(10):
+        probe.fired.emit(None)
+    leaking = sys.getrefcount(True) - before <= -10
+    if leaking and sys.implementation.name == "cpython" and sys.version_info < (3, 12):
+        import ctypes
+
+        for obj in (True, False):
+            ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
+    return leaking
+
+
+def load_fashion_mnist():
+    from genai_engine.data import load_dataset
+
+    return load_dataset("fashion-mnist")
+
+
+def wait(app: QApplication, condition, timeout_s: float = 60.0) -> None:
+    end = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > end:
+            raise TimeoutError("the GUI did not reach the expected state in time")
+        app.processEvents(QEventLoop.AllEvents, 10)
+        time.sleep(0.001)
+
+
+class PaintProbe:
+    """Wraps the decoded ImageItem's ``paint`` to log (time, generation shown) per frame."""
+
+    def __init__(self, tab: ExploreTab) -> None:
+        self.frames: list[tuple[float, int]] = []
+        item, decoder = tab.decoded_view.item, tab.decoder
+        original = item.paint
+
+        def paint(*args, **kwargs):
+            original(*args, **kwargs)
+            self.frames.append((time.perf_counter(), decoder.delivered_generation))
+
+        item.paint = paint
+
+
+class StallMeter:
+    """A fast timer whose lateness is the time the event loop spent blocked."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.PreciseTimer)
+        self.timer.setInterval(STALL_TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        self.clock = QElapsedTimer()
+        self.lateness_ms: list[float] = []
+
+    def start(self) -> None:
+        self.lateness_ms = []
+        self.clock.start()
+        self._last = 0.0
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now = self.clock.nsecsElapsed() / 1e6
+        self.lateness_ms.append(max(0.0, now - self._last - STALL_TICK_MS))
+        self._last = now
+
+
+def drag_positions(steps: int) -> list[int]:
+    """Slider ticks for a back-and-forth drag across the whole range, 6 ticks (0.06) a step."""
+    sweep = list(range(-300, 301, 6))
+    out = []
+    while len(out) < steps:
+        out.extend(sweep)
+        sweep.reverse()
+    return out[:steps]
+
+
+def latencies(requests: list[tuple[float, int]], frames: list[tuple[float, int]]) -> list[float]:
+    """For each (time, generation) request: ms until a frame shows that generation or newer."""
+    out = []
+    frame_times = np.array([t for t, _ in frames])
+    frame_gens = np.array([g for _, g in frames])
+    for t, generation in requests:
+        later = np.flatnonzero((frame_times >= t) & (frame_gens >= generation))
+        if len(later):
+            out.append((frame_times[later[0]] - t) * 1000)
+    return out
+
+
+def drive_drag(app, tab, probe, *, min_steps: int, until=None) -> tuple[list[float], int]:
+    """Drag from a timer until ``until()`` is true (and at least ``min_steps``); latencies."""
+    slider = tab.sliders.slider(int(tab.sliders.order[0]))
+    positions = drag_positions(100_000)
+    requests: list[tuple[float, int]] = []
+    probe.frames.clear()
+    slider.setSliderDown(True)
+    loop = QEventLoop()
+
+    def step():
+        done = len(requests) >= min_steps and (until is None or until())
+        if done or len(requests) >= len(positions):
+            timer.stop()
+            loop.quit()
+            return
+        t = time.perf_counter()
+        slider.setValue(positions[len(requests)])
+        requests.append((t, tab.decoder.generation))
+
+    timer = QTimer()
+    timer.setTimerType(Qt.PreciseTimer)
+    timer.setInterval(DRAG_INTERVAL_MS)
+    timer.timeout.connect(step)
+    timer.start()
+    loop.exec()
+    slider.setSliderDown(False)
+    wait(app, lambda: not tab.decoder.busy)
+    wait(app, lambda: probe.frames and probe.frames[-1][1] == tab.decoder.generation, 5)
+    return latencies(requests, probe.frames), len(requests)
+
+
+def train_in_app(app, state, tab, probe, stall, dataset, config, steps) -> dict:
+    """Train through the TaskRunner while dragging; the run's speed, latencies and stalls."""
+    finished = {}
+    state.runner.submit("benchmark training",
+                        lambda control: train(dataset, None, config, control=control),
+                        on_finished=lambda done: finished.update(done=done))
+    stall.start()
+    lat, count = drive_drag(app, tab, probe, min_steps=steps, until=lambda: "done" in finished)
+    stall.stop()
+    wait(app, lambda: "done" in finished, 600)
+    return {"app": finished["done"].samples_per_s, "latencies": lat, "steps": count,
+            "stall_max": max(stall.lateness_ms), "stall_p99": percentile(stall.lateness_ms, 99)}
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per training run")
+    parser.add_argument("--steps", type=int, default=300, help="minimum drag steps per repeat")
+    parser.add_argument("--checkpoint", help="model to explore (default: the demo model)")
+    parser.add_argument("--switch-interval-ms", type=float, default=None,
+                        help="set sys.setswitchinterval (the GIL hand-over period; Python's "
+                             "default is 5 ms) to see its effect on latency")
+    args = parser.parse_args()
+    if args.switch_interval_ms is not None:
+        sys.setswitchinterval(args.switch_interval_ms / 1000)
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    refcount_workaround = guard_pyside_emit_refcount()
+    dataset = load_fashion_mnist()
+    state = AppState(device="cpu")
+    state.set_dataset(dataset)
+    path = Path(args.checkpoint) if args.checkpoint else demo_checkpoint_path()
+    model_source = str(path)
+    if not path.exists():
+        out = tempfile.mkdtemp(prefix="bench-gui-")
+        print("no demo checkpoint: training a default model for one epoch…", flush=True)
+        done = drain(train(dataset, None, TrainConfig(epochs=1, device="cpu"), out_dir=out))
+        path, model_source = Path(done.checkpoint), "fresh default model, 1 epoch"
+    state.set_checkpoint(load_checkpoint(path))
+
+    tab = ExploreTab(state)
+    tab.resize(1280, 800)
+    tab.show()
+    probe = PaintProbe(tab)
+    wait(app, lambda: tab.encoded is not None and not tab.decoder.busy and probe.frames)
+
+    idle, _ = drive_drag(app, tab, probe, min_steps=args.steps)
+    print(f"idle: p50 {percentile(idle, 50):.2f} ms  p95 {percentile(idle, 95):.2f} ms", flush=True)
+
+    config = TrainConfig(epochs=args.epochs, device="cpu")
+    stall = StallMeter()
+    runs = []
+    for repeat in range(args.repeats):
+        headless_first = repeat % 2 == 0  # alternate the order so drift in load evens out
+        result = {}
+        for where in (("headless", "app") if headless_first else ("app", "headless")):
+            if where == "headless":
+                result["headless"] = drain(train(dataset, None, config)).samples_per_s
+                continue
+            result.update(train_in_app(app, state, tab, probe, stall, dataset, config, args.steps))
+        result["p50"] = percentile(result["latencies"], 50)
+        result["p95"] = percentile(result["latencies"], 95)
+        runs.append(result)
+        print(f"repeat {repeat + 1}: {result['steps']} drag steps, latency p50 {result['p50']:.2f} ms "
+              f"p95 {result['p95']:.2f} ms, longest stall {result['stall_max']:.1f} ms, training "
+              f"{result['app']:.0f} img/s in app vs {result['headless']:.0f} headless", flush=True)
+
+    state.runner.shutdown()
+    med = lambda key: statistics.median(r[key] for r in runs)
+    pooled = [v for r in runs for v in r["latencies"]]
+    summary = {
+        "benchmark": "gui_explore",
+        "model": model_source,
+        "platform": os.environ.get("QT_QPA_PLATFORM", "default"),
+        "repeats": args.repeats,
+        "epochs_per_training_run": args.epochs,
+        "drag_steps_per_repeat": [r["steps"] for r in runs],
+        "drag_interval_ms": DRAG_INTERVAL_MS,
+        "latency_measures": "slider setValue -> end of ImageItem.paint of the first frame showing "
+                            "that value's decoding or a newer one",
+        "latency_p50_ms": round(med("p50"), 2),
+        "latency_p95_ms": round(med("p95"), 2),
+        "latency_pooled_p50_ms": round(percentile(pooled, 50), 2),
+        "latency_pooled_p95_ms": round(percentile(pooled, 95), 2),
+        "latency_idle_p50_ms": round(percentile(idle, 50), 2),
+        "latency_idle_p95_ms": round(percentile(idle, 95), 2),
+        "longest_stall_ms": round(med("stall_max"), 1),
+        "stall_p99_ms": round(med("stall_p99"), 2),
+        "train_images_per_s_app": round(med("app")),
+        "train_images_per_s_headless": round(med("headless")),
+        "train_ratio_app_over_headless": round(med("app") / med("headless"), 3),
+        "pyside_emit_refcount_workaround": refcount_workaround,
+        "gil_switch_interval_ms": sys.getswitchinterval() * 1000,
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "targets": {"latency_p95_ms": 16, "longest_stall_ms": 50, "train_ratio": 0.9},
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
