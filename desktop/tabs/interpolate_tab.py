@@ -290,7 +290,11 @@ class InterpolateTab(QWidget):
                                 color="#333", size="10pt")
         self.norm_plot.setLabel("bottom", "position along the path, t")
         self.norm_plot.setLabel("left", "‖z‖")
-        self.norm_plot.showGrid(x=True, y=True, alpha=0.2)
+        # No grid: grid lines belong to the axes, which would then repaint (slow text) on
+        # every curve update; the dashed √D line is the reference that matters.
+        self.norm_plot.setXRange(0, 1, padding=0.03)
+        self.norm_plot.setYRange(0, 1, padding=0)
+        self.norm_plot.disableAutoRange()
         self.norm_plot.setToolTip(
             "Prior samples have a length close to √D (dashed line). A straight line between two "
             "of them passes through shorter codes the decoder rarely saw; slerp keeps the length.")
@@ -425,9 +429,12 @@ class InterpolateTab(QWidget):
             curve.setData(t, result.norms[name])
             curve.setOpacity(1.0 if name == request.method else 0.3)
             curve.setZValue(1 if name == request.method else 0)
+        # Axes repaint only when their range changes (the slow part of a redraw), so the y range
+        # moves only when the curves leave it or shrink to much less of it.
         top = max(max(float(n.max()) for n in result.norms.values()), self.prior_line.value())
-        self.norm_plot.setYRange(0, top * 1.12, padding=0)
-        self.norm_plot.setXRange(0, 1, padding=0.03)
+        shown_top = self.norm_plot.viewRange()[1][1]
+        if top > shown_top or top < 0.6 * shown_top:
+            self.norm_plot.setYRange(0, top * 1.15, padding=0)
         ends = [editor.endpoint().describe(self._usable_dataset())
                 for editor in (self.start_editor, self.end_editor)]
         self.info_label.setText(
