@@ -1,0 +1,88 @@
+"""Bootstrap confidence interval for FID.
+
+Resamples the feature rows with replacement (as multinomial weights, so no resampled copy of
+the features is built), recomputes mean, covariance and FID for each replicate, and reports the
+percentile interval. ``evaluate`` resamples the generated side only, holding the real
+statistics fixed (they are the common reference models are compared against); passing real
+rows resamples both sides. The interval shows how much FID would move with another draw of
+samples of the same size; it does not remove FID's bias with respect to the sample size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from genai_engine.metrics.frechet import psd_sqrt, trace_sqrt_product
+
+
+@dataclass
+class BootstrapCI:
+    low: float
+    high: float
+    confidence: float
+    replicates: int
+    resampled: str  # "both" or "generated"
+    values: np.ndarray
+
+
+def _weighted_stats(x: np.ndarray, weights: np.ndarray, dtype) -> tuple[np.ndarray, np.ndarray]:
+    n = weights.sum()
+    mean = (weights @ x) / n
+    centred = (x - mean).astype(dtype, copy=False)
+    cov = (centred.T * weights.astype(dtype)) @ centred
+    cov = np.asarray(cov, dtype=np.float64) / (n - 1)
+    return mean, 0.5 * (cov + cov.T)
+
+
+def fid_bootstrap(
+    fake: np.ndarray,
+    real: np.ndarray | None = None,
+    real_mean: np.ndarray | None = None,
+    real_cov: np.ndarray | None = None,
+    replicates: int = 100,
+    confidence: float = 0.95,
+    seed: int = 0,
+    should_continue=None,
+) -> BootstrapCI | None:
+    """Percentile bootstrap interval of FID between feature rows ``fake`` and the real side.
+
+    Give either ``real`` (rows, resampled too) or ``real_mean`` and ``real_cov`` (fixed).
+    ``should_continue()`` is polled between replicates; returning False stops early (the
+    result is then ``None``). The weighted covariance products run in float32 on features
+    centred in float64 (a relative error near 1e-6, far below the bootstrap spread); the
+    Fréchet distances stay float64.
+    """
+    if replicates < 2:
+        return None
+    fake = np.asarray(fake, dtype=np.float64)
+    dtype = np.float32
+    rng = np.random.default_rng(seed)
+    if real is None:
+        if real_mean is None or real_cov is None:
+            raise ValueError("give real features or the real mean and covariance")
+        fixed_sqrt = psd_sqrt(np.asarray(real_cov, dtype=np.float64))
+        fixed_trace = float(np.trace(real_cov))
+    else:
+        real = np.asarray(real, dtype=np.float64)
+    values = np.empty(replicates, dtype=np.float64)
+    for i in range(replicates):
+        if should_continue is not None and not should_continue():
+            return None
+        wf = rng.multinomial(len(fake), np.full(len(fake), 1.0 / len(fake))).astype(np.float64)
+        mf, cf = _weighted_stats(fake, wf, dtype)
+        if real is None:
+            mr, tr_r, tsp = real_mean, fixed_trace, trace_sqrt_product(real_cov, cf, fixed_sqrt)
+        else:
+            wr = rng.multinomial(len(real), np.full(len(real), 1.0 / len(real))).astype(np.float64)
+            mr, cr = _weighted_stats(real, wr, dtype)
+            tr_r, tsp = float(np.trace(cr)), trace_sqrt_product(cr, cf)
+        diff = mf - mr
+        values[i] = max(0.0, float(diff @ diff) + tr_r + float(np.trace(cf)) - 2.0 * tsp)
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.quantile(values, [alpha, 1.0 - alpha])
+    return BootstrapCI(
+        float(low), float(high), confidence, replicates,
+        "generated" if real is None else "both", values,
+    )

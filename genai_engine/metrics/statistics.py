@@ -1,0 +1,118 @@
+"""Streaming float64 mean and covariance of feature vectors, mergeable and saveable.
+
+Each batch is reduced to its count, mean and centred sum of outer products; batches (or whole
+``FeatureStats`` from other workers) are combined with the pairwise update of Chan, Golub and
+LeVeque. This keeps the memory at O(d^2) whatever the number of samples, and unlike raw
+``sum x x^T`` it does not lose digits when the features have a large mean relative to their
+spread. ``covariance`` uses the unbiased n - 1 divisor, like ``numpy.cov``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+class FeatureStats:
+    """Running count, mean and centred scatter matrix of d-dimensional features."""
+
+    def __init__(self, dim: int) -> None:
+        if dim < 1:
+            raise ValueError("feature dimension must be positive")
+        self.dim = int(dim)
+        self.n = 0
+        self._mean = np.zeros(self.dim, dtype=np.float64)
+        self._scatter = np.zeros((self.dim, self.dim), dtype=np.float64)
+
+    # --- accumulation --------------------------------------------------------------------
+    def update(self, batch) -> FeatureStats:
+        """Fold a batch of features, shape (b, d) (any float dtype or a CPU tensor), in."""
+        x = np.asarray(batch, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.dim:
+            raise ValueError(f"expected features of shape (b, {self.dim}), got {x.shape}")
+        if len(x) == 0:
+            return self
+        if not np.isfinite(x).all():
+            raise ValueError("features contain NaN or infinity")
+        mean = x.mean(axis=0)
+        centred = x - mean
+        self._combine(len(x), mean, centred.T @ centred)
+        return self
+
+    def merge(self, other: FeatureStats) -> FeatureStats:
+        """Fold another ``FeatureStats`` in (in place); returns ``self``."""
+        if other.dim != self.dim:
+            raise ValueError(f"cannot merge statistics of dimension {other.dim} into {self.dim}")
+        if other.n:
+            self._combine(other.n, other._mean, other._scatter)
+        return self
+
+    def _combine(self, n_b: int, mean_b: np.ndarray, scatter_b: np.ndarray) -> None:
+        n_a = self.n
+        n = n_a + n_b
+        delta = mean_b - self._mean
+        self._scatter += scatter_b
+        if n_a:
+            self._scatter += np.outer(delta, delta) * (n_a * n_b / n)
+        self._mean += delta * (n_b / n)
+        self.n = n
+
+    def copy(self) -> FeatureStats:
+        out = FeatureStats(self.dim)
+        out.n, out._mean, out._scatter = self.n, self._mean.copy(), self._scatter.copy()
+        return out
+
+    # --- results ---------------------------------------------------------------------------
+    @property
+    def mean(self) -> np.ndarray:
+        return self._mean.copy()
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """Unbiased covariance (divisor n - 1); zeros for fewer than two samples."""
+        if self.n < 2:
+            return np.zeros_like(self._scatter)
+        cov = self._scatter / (self.n - 1)
+        return 0.5 * (cov + cov.T)
+
+    # --- persistence -----------------------------------------------------------------------
+    def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        return {
+            f"{prefix}n": np.asarray(self.n, dtype=np.int64),
+            f"{prefix}mean": self._mean,
+            f"{prefix}scatter": self._scatter,
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str = "") -> FeatureStats:
+        mean = np.asarray(arrays[f"{prefix}mean"], dtype=np.float64)
+        scatter = np.asarray(arrays[f"{prefix}scatter"], dtype=np.float64)
+        if mean.ndim != 1 or scatter.shape != (mean.shape[0], mean.shape[0]):
+            raise ValueError("malformed statistics arrays")
+        out = cls(mean.shape[0])
+        out.n = int(arrays[f"{prefix}n"])
+        out._mean, out._scatter = mean.copy(), scatter.copy()
+        return out
+
+    def save(self, path: str | os.PathLike, meta: dict | None = None) -> None:
+        """Write an ``.npz`` (``n``, ``mean``, ``scatter``, plus ``mu``/``sigma`` for other tools)."""
+        arrays = self.to_arrays()
+        arrays["mu"] = self.mean
+        arrays["sigma"] = self.covariance
+        arrays["meta"] = np.asarray(json.dumps(meta or {}, sort_keys=True))
+        with open(path, "wb") as handle:
+            np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> tuple[FeatureStats, dict]:
+        """Read an ``.npz`` written by ``save``; returns (stats, meta)."""
+        with np.load(Path(path), allow_pickle=False) as data:
+            stats = cls.from_arrays(data)
+            meta = json.loads(str(data["meta"])) if "meta" in data.files else {}
+        return stats, meta
+
+    def __repr__(self) -> str:
+        return f"FeatureStats(dim={self.dim}, n={self.n})"
