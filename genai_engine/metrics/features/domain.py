@@ -31,6 +31,7 @@ from torch.nn import functional as F
 
 from genai_engine.errors import DataError, WeightsError
 from genai_engine.metrics.features._fuse import fold_batch_norm
+from genai_engine.metrics.features._tensors import as_tensor
 
 FORMAT = "genai-lab-domain-net"
 FORMAT_VERSION = 1
@@ -117,7 +118,7 @@ class _FusedDomainNet(nn.Module):
 
 def to_input(images: np.ndarray | torch.Tensor, device: torch.device | str = "cpu") -> torch.Tensor:
     """uint8 (N, H, W, C) -> float32 (N, C, H, W) in [-1, 1] on ``device``."""
-    t = torch.as_tensor(images).to(device)
+    t = as_tensor(images).to(device)
     return t.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
 
 
@@ -379,7 +380,7 @@ def train_domain_network(
             loss.backward()
             optimizer.step()
             step += 1
-            running_loss += float(loss) * len(idx)
+            running_loss += float(loss.detach()) * len(idx)
             running_correct += int((logits.argmax(1) == y).sum())
             running_seen += len(idx)
             if (i + 1) % report_every == 0 or i + 1 == steps_per_epoch:
@@ -389,17 +390,15 @@ def train_domain_network(
                 )
         if cancelled:
             break
-        if test is not None and test.labels is not None and epoch + 1 == epochs:
-            acc = accuracy(net, test.images, np.asarray(test.labels), dev)
-            yield DomainTrainProgress(
-                epoch + 1, epochs, steps_per_epoch, steps_per_epoch,
-                running_loss / max(1, running_seen), running_correct / max(1, running_seen),
-                acc, time.perf_counter() - start_time,
-            )
     net = net.cpu().eval()
     test_accuracy = None
     if not cancelled and test is not None and test.labels is not None:
         test_accuracy = accuracy(net, test.images, np.asarray(test.labels), "cpu")
+        yield DomainTrainProgress(
+            epochs, epochs, steps_per_epoch, steps_per_epoch,
+            running_loss / max(1, running_seen), running_correct / max(1, running_seen),
+            test_accuracy, time.perf_counter() - start_time,
+        )
     meta = {
         "dataset_name": dataset_name,
         "dataset_fingerprint": dataset_fingerprint,
