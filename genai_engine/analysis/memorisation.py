@@ -38,7 +38,9 @@ def as_vectors(array: np.ndarray) -> np.ndarray:
     """(N, ...) -> (N, D): uint8 images scaled to [0, 1] float32, other arrays as float32."""
     flat = np.asarray(array).reshape(len(array), -1)
     if flat.dtype == np.uint8:
-        return flat.astype(np.float32) / np.float32(255.0)
+        vectors = flat.astype(np.float32)
+        vectors *= np.float32(1 / 255)  # in place: no second 60,000-image temporary
+        return vectors
     return flat.astype(np.float32, copy=False)
 
 
@@ -62,27 +64,33 @@ def nearest_neighbours(queries: np.ndarray, references: np.ndarray, k: int = 5, 
     device = torch.device(device)
     out_idx = np.empty((len(q_all), k), np.int64)
     out_dist = np.empty((len(q_all), k), np.float64)
+    n_q = len(q_all)
     with torch.inference_mode():
-        for q0 in range(0, len(q_all), QUERY_BLOCK):
-            q = torch.from_numpy(q_all[q0:q0 + QUERY_BLOCK]).to(device)
-            q_sq = q.pow(2).sum(1, keepdim=True)
-            best_d = torch.full((len(q), 0), 0.0, device=device)
-            best_i = torch.zeros((len(q), 0), dtype=torch.long, device=device)
-            for r0 in range(0, n_ref, reference_chunk):
-                r = torch.from_numpy(as_vectors(references[r0:r0 + reference_chunk])).to(device)
-                d2 = q_sq + r.pow(2).sum(1)[None, :] - 2.0 * (q @ r.T)
+        # References in the outer loop: each chunk is converted to float once for all queries.
+        queries_t = [torch.from_numpy(q_all[q0:q0 + QUERY_BLOCK]).to(device)
+                     for q0 in range(0, n_q, QUERY_BLOCK)]
+        norms = [q.pow(2).sum(1, keepdim=True) for q in queries_t]
+        best_d = [torch.zeros((len(q), 0), device=device) for q in queries_t]
+        best_i = [torch.zeros((len(q), 0), dtype=torch.long, device=device) for q in queries_t]
+        for r0 in range(0, n_ref, reference_chunk):
+            r = torch.from_numpy(as_vectors(references[r0:r0 + reference_chunk])).to(device)
+            r_sq = r.pow(2).sum(1)[None, :]
+            for b, (q, q_sq) in enumerate(zip(queries_t, norms, strict=True)):
+                d2 = q_sq + r_sq - 2.0 * (q @ r.T)
                 d2, idx = torch.topk(d2, min(keep, d2.shape[1]), dim=1, largest=False)
-                best_d = torch.cat([best_d, d2], 1)
-                best_i = torch.cat([best_i, idx + r0], 1)
-                if best_d.shape[1] > keep:
-                    best_d, pick = torch.topk(best_d, keep, dim=1, largest=False)
-                    best_i = torch.gather(best_i, 1, pick)
-            candidates = best_i.cpu().numpy()
-            exact = _exact_distances(q_all[q0:q0 + QUERY_BLOCK], references, candidates)
-            # Sort by exact distance, then by index so equal distances order the same every time.
-            order = np.lexsort((candidates, exact), axis=1)[:, :k]
-            out_idx[q0:q0 + len(q)] = np.take_along_axis(candidates, order, 1)
-            out_dist[q0:q0 + len(q)] = np.take_along_axis(exact, order, 1)
+                merged_d = torch.cat([best_d[b], d2], 1)
+                merged_i = torch.cat([best_i[b], idx + r0], 1)
+                if merged_d.shape[1] > keep:
+                    merged_d, pick = torch.topk(merged_d, keep, dim=1, largest=False)
+                    merged_i = torch.gather(merged_i, 1, pick)
+                best_d[b], best_i[b] = merged_d, merged_i
+    for b, q0 in enumerate(range(0, n_q, QUERY_BLOCK)):
+        candidates = best_i[b].cpu().numpy()
+        exact = _exact_distances(q_all[q0:q0 + QUERY_BLOCK], references, candidates)
+        # Sort by exact distance, then by index so equal distances order the same every time.
+        order = np.lexsort((candidates, exact), axis=1)[:, :k]
+        out_idx[q0:q0 + len(candidates)] = np.take_along_axis(candidates, order, 1)
+        out_dist[q0:q0 + len(candidates)] = np.take_along_axis(exact, order, 1)
     return out_idx, out_dist
 
 
@@ -184,7 +192,7 @@ def memorisation_check(
     k: int = 5,
     seed: int = 0,
     spaces: Sequence[str] = ("pixel", "encoder"),
-    baseline_n: int = 500,
+    baseline_n: int = 300,
     domain: FeatureFn | None = None,
     feature_cache: dict | None = None,
     control: TaskControl | None = None,
