@@ -1,11 +1,578 @@
-"""The Train tab (being built)."""
+"""The Train tab: pick data and settings, train a VAE live, watch its losses and reconstructions.
 
-from PySide6.QtWidgets import QWidget
+Training is the engine's ``train`` generator on the worker pool. Its records drive the view:
+``StepRecord`` feeds the curves (buffered, redrawn at ~30 Hz), the progress bar and the
+reconstruction grid; ``EpochRecord`` the test curves and KL bars. After each epoch the worker
+also loads the epoch's checkpoint as a weight snapshot so Explore and Interpolate follow the
+training live, and at the end the final checkpoint becomes the app's current model.
+"""
 
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.loaders import Loader
+from desktop.settings import Settings
 from desktop.state import AppState
+from desktop.task_runner import TaskHandle
+from desktop.widgets.dataset_panel import DatasetPanel
+from desktop.widgets.image_view import ImageView
+from desktop.widgets.kl_bars import KLBars
+from desktop.widgets.loss_plot import LossPlot
+from desktop.widgets.train_settings import TrainSettings
+from genai_engine.checkpoints import Checkpoint, load_checkpoint
+from genai_engine.data import Dataset
+from genai_engine.devices import resolve_device
+from genai_engine.errors import GenAIError
+from genai_engine.inference import VAEInference
+from genai_engine.resources import user_data_dir
+from genai_engine.training import PREVIEW_COUNT, EpochRecord, StepRecord, TrainingDone, train
+
+log = logging.getLogger(__name__)
+
+IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
+
+
+@dataclass
+class EpochSnapshot:
+    """A frozen copy of the weights after an epoch, made on the worker thread."""
+
+    epoch: int
+    model: VAEInference
+    kl_per_dim: np.ndarray
+
+
+@dataclass
+class RunSaved:
+    """The run's final checkpoint, loaded on the worker thread."""
+
+    checkpoint: Checkpoint
+
+
+def training_work(dataset: Dataset, model_config, train_config, run_dir: Path,
+                  resume: Checkpoint | None):
+    """``work(control)`` for the task runner: the engine's records plus weight snapshots."""
+
+    def work(control):
+        last_path = None
+        for record in train(dataset, model_config, train_config, out_dir=run_dir, resume=resume,
+                            control=control):
+            yield record
+            if isinstance(record, EpochRecord) and record.checkpoint:
+                snapshot = load_checkpoint(record.checkpoint)
+                yield EpochSnapshot(record.epoch, VAEInference.from_checkpoint(snapshot),
+                                    np.asarray(record.kl_per_dim, dtype=np.float64))
+            if isinstance(record, TrainingDone):
+                last_path = record.checkpoint
+        if last_path:
+            yield RunSaved(load_checkpoint(last_path))
+
+    return work
+
+
+def new_run_dir(dataset_name: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", dataset_name).strip("-")[:40] or "data"
+    base = user_data_dir() / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    path.mkdir(parents=True)
+    return path
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _caption(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet("color: #555; font-size: 11px;")
+    return label
 
 
 class TrainTab(QWidget):
+    run_state_changed = Signal(str)  # idle / running / paused / stopping
+
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
+        self.loader = Loader.for_state(state)
+        self.settings = Settings()
+        self.handle: TaskHandle | None = None
+        self.run_state = IDLE
+        self.run_dir: Path | None = None
+        self.last_checkpoint: str | None = None
+        self.resume_checkpoint: Checkpoint | None = None
+        self._steps_per_epoch = 1.0
+        self._last_x = 0.0
+        self._epochs = 0
+        self._preview_generation = 0
+
+        self.dataset_panel = DatasetPanel(self.loader)
+        self.form = TrainSettings()
+        self.form.set_device(state.device)
+        self.form.restore(self.settings.train_defaults())
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("train_error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.hide()
+
+        self.resume_banner = QFrame()
+        self.resume_banner.setStyleSheet(
+            "QFrame { background: #eef3fb; border: 1px solid #c5d5ee; border-radius: 4px; }"
+            "QLabel { border: none; }")
+        self.resume_label = QLabel("")
+        self.resume_label.setWordWrap(True)
+        self.fresh_button = QToolButton()
+        self.fresh_button.setText("Start fresh")
+        self.fresh_button.setToolTip("Forget the checkpoint and train a new model")
+        self.fresh_button.clicked.connect(self.clear_resume)
+        banner = QHBoxLayout(self.resume_banner)
+        banner.setContentsMargins(6, 4, 6, 4)
+        banner.addWidget(self.resume_label, 1)
+        banner.addWidget(self.fresh_button)
+        self.resume_banner.hide()
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("train_start")
+        self.start_button.setDefault(True)
+        self.start_button.setToolTip("Train a new model with these settings, or continue the "
+                                     "checkpoint chosen with Resume")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("train_pause")
+        self.pause_button.setToolTip("Pause or resume the running training (Space)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("train_stop")
+        self.stop_button.setToolTip("Stop training and save a checkpoint (Esc)")
+        self.resume_button = QToolButton()
+        self.resume_button.setText("Resume from checkpoint")
+        self.resume_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.resume_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.resume_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.resume_menu = QMenu(self)
+        self.resume_current = self.resume_menu.addAction("The current model")
+        self.resume_current.triggered.connect(self._resume_current)
+        self.resume_menu.addAction("Open checkpoint…").triggered.connect(self._choose_resume)
+        self.resume_button.setMenu(self.resume_menu)
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.pause_button)
+        buttons.addWidget(self.stop_button)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 6, 0)
+        left_layout.setSpacing(8)
+        left_layout.addWidget(self.dataset_panel)
+        left_layout.addWidget(self.form)
+        left_layout.addWidget(self.resume_banner)
+        left_layout.addWidget(self.error_label)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.resume_button)
+        left_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(340)
+
+        # Right: progress, curves, reconstructions and KL bars, run folder.
+        # The bar carries its own text (epoch, speed, time left), so no label competes for room.
+        self.progress = QProgressBar()
+        self.progress.setObjectName("train_progress")
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.setMinimumHeight(24)
+        self._set_progress_text("Ready to train: choose settings and press Start")
+
+        self.plot = LossPlot()
+        self.plot.setToolTip("Solid lines: training loss, averaged over a few steps. Dashed "
+                             "with dots: test loss after each epoch (β = 1, so the total is the "
+                             "negative ELBO). Lower is better.")
+
+        self.recon_view = ImageView(min_size=80)
+        self.recon_view.setToolTip("Top row: test images. Bottom row: the model's reconstructions "
+                                   "(decoded from the mean of each image's code)")
+        recon_box = QGroupBox("Test images and reconstructions")
+        recon_layout = QVBoxLayout(recon_box)
+        recon_layout.setContentsMargins(6, 4, 6, 6)
+        recon_layout.addWidget(self.recon_view, 1)
+        self.recon_caption = _caption("top: inputs · bottom: reconstructions")
+        recon_layout.addWidget(self.recon_caption)
+
+        self.kl_bars = KLBars()
+        self.kl_bars.setToolTip("Mean KL of each latent dimension on the test split. Blue: "
+                                "active units that carry information (KL > 0.01 nats); grey: "
+                                "collapsed to the prior, unused by the decoder.")
+        kl_box = QGroupBox("KL per latent dimension")
+        kl_layout = QVBoxLayout(kl_box)
+        kl_layout.setContentsMargins(6, 4, 6, 6)
+        kl_layout.addWidget(self.kl_bars, 1)
+        self.kl_caption = _caption("")
+        kl_layout.addWidget(self.kl_caption)
+
+        lower = QHBoxLayout()
+        lower.setSpacing(8)
+        lower.addWidget(recon_box, 4)
+        lower.addWidget(kl_box, 5)
+
+        self.run_label = QLabel("Checkpoints are saved after every epoch and on Stop.")
+        self.run_label.setObjectName("train_run_folder")
+        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.run_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.run_label.setStyleSheet("color: #444;")
+        self.open_folder_button = QPushButton("Open Run Folder")
+        self.open_folder_button.setToolTip("Show the run folder (checkpoint.pt) in the file manager")
+        self.open_folder_button.setEnabled(False)
+        self.open_folder_button.clicked.connect(self.open_run_folder)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.run_label, 1)
+        run_row.addWidget(self.open_folder_button)
+
+        right = QVBoxLayout()
+        right.setSpacing(8)
+        right.addWidget(self.progress)
+        right.addWidget(self.plot, 5)
+        right.addLayout(lower, 3)
+        right.addLayout(run_row)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 8)
+        layout.setSpacing(10)
+        layout.addWidget(scroll)
+        layout.addLayout(right, 1)
+
+        self.form.changed.connect(self._clear_error)
+        state.dataset_changed.connect(self._dataset_changed)
+        state.model_changed.connect(self._model_changed)
+        state.checkpoint_changed.connect(self._checkpoint_changed)
+        self._dataset_changed(state.dataset)
+        if state.checkpoint is not None:
+            self._checkpoint_changed(state.checkpoint)
+        self._set_run_state(IDLE)
+
+    # -- state ----------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.run_state != IDLE
+
+    def _set_run_state(self, run_state: str) -> None:
+        self.run_state = run_state
+        idle = run_state == IDLE
+        self.start_button.setEnabled(idle and self.state.dataset is not None)
+        self.pause_button.setEnabled(run_state in (RUNNING, PAUSED))
+        self.pause_button.setText("Resume" if run_state == PAUSED else "Pause")
+        self.stop_button.setEnabled(run_state in (RUNNING, PAUSED))
+        self.form.setEnabled(idle)
+        self.form.set_model_editable(self.resume_checkpoint is None)
+        self.dataset_panel.setEnabled(idle)
+        self.resume_button.setEnabled(idle)
+        self.fresh_button.setEnabled(idle)
+        self.run_state_changed.emit(run_state)
+
+    def _set_progress_text(self, text: str) -> None:
+        self.progress.setFormat(text)  # only %p, %v and %m are placeholders; "45% ·" is literal
+
+    @property
+    def progress_text(self) -> str:
+        return self.progress.text()
+
+    def _show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+
+    def _clear_error(self) -> None:
+        self.error_label.hide()
+        self.error_label.setText("")
+
+    # -- dataset and model from the rest of the app --------------------------------------------
+    def _dataset_changed(self, dataset: Dataset | None) -> None:
+        self.dataset_panel.set_dataset(dataset)
+        self.form.set_dataset(dataset)
+        if self.run_state == IDLE:
+            self.start_button.setEnabled(dataset is not None)
+            self._refresh_idle_preview()
+
+    def _model_changed(self, _model) -> None:
+        if self.run_state == IDLE:
+            self._refresh_idle_preview()
+
+    def _checkpoint_changed(self, checkpoint: Checkpoint) -> None:
+        epoch = checkpoint.epoch
+        self.resume_current.setText(f"The current model ({_checkpoint_name(checkpoint)}, "
+                                    f"epoch {epoch})")
+        if self.run_state == IDLE and self.handle is None:
+            self._show_history(checkpoint)
+
+    def _show_history(self, checkpoint: Checkpoint) -> None:
+        """Idle view of a loaded model: its per-epoch curves and its KL bars."""
+        self.plot.reset()
+        history = checkpoint.history
+        epochs = history.get("epoch") or list(range(1, len(history.get("test_loss", [])) + 1))
+        for split in ("train", "test"):
+            columns = [history.get(f"{split}_{key}", []) for key in ("loss", "recon", "kl")]
+            for x, total, recon, kl in zip(epochs, *columns, strict=False):
+                self.plot.add(split, float(x), total, recon, kl)
+        self.plot.redraw()
+        kl = checkpoint.raw.get("kl_per_dim")
+        if kl is not None:
+            self._show_kl(np.asarray(kl, dtype=np.float64))
+
+    def _refresh_idle_preview(self) -> None:
+        """Show test images beside the current model's reconstructions (computed off-thread)."""
+        dataset, model = self.state.dataset, self.state.model
+        if dataset is None:
+            return
+        images = dataset.test.images[:PREVIEW_COUNT]
+        self._preview_generation += 1
+        generation = self._preview_generation
+        if model is None or tuple(model.config.image_shape) != tuple(dataset.image_shape):
+            self.recon_view.set_images(images, columns=len(images))
+            self.recon_caption.setText("test images (open or train a model to see reconstructions)")
+            return
+        labels = dataset.test.labels[:PREVIEW_COUNT] if model.conditional else None
+
+        def shown(recon) -> None:
+            if generation == self._preview_generation and self.run_state == IDLE:
+                self._show_preview(np.concatenate([images, recon]))
+
+        self.state.runner.call("Reconstructing preview", lambda: model.reconstruct(images, labels),
+                               on_finished=shown)
+
+    def _show_preview(self, preview: np.ndarray) -> None:
+        self.recon_view.set_images(preview, columns=max(1, len(preview) // 2))
+        self.recon_caption.setText("top: test images · bottom: reconstructions")
+
+    def _show_kl(self, kl_per_dim: np.ndarray) -> None:
+        self.kl_bars.set_values(kl_per_dim)
+        total = float(np.sum(kl_per_dim))
+        self.kl_caption.setText(f"{self.kl_bars.active_count} of {len(kl_per_dim)} dimensions "
+                                f"active · total KL {total:.1f} nats")
+
+    # -- resume ----------------------------------------------------------------------------------
+    def _resume_current(self) -> None:
+        if self.state.checkpoint is None:
+            self._show_error("There is no current model to resume; open a checkpoint or train one.")
+            return
+        self.set_resume(self.state.checkpoint)
+
+    def _choose_resume(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        start = str(user_data_dir() / "runs")
+        path, _ = QFileDialog.getOpenFileName(self, "Resume from a checkpoint", start,
+                                              "GenAI Lab checkpoints (*.pt);;All files (*)")
+        if path:
+            self.resume_from(path)
+
+    def resume_from(self, path: str | Path) -> TaskHandle:
+        """Load ``path`` off-thread and make it the checkpoint the next Start continues."""
+        def failed(message: str) -> None:
+            self._show_error(f"Could not resume: {message}")
+
+        return self.state.runner.call("Opening checkpoint", lambda: load_checkpoint(path),
+                                      on_finished=self.set_resume, on_error=failed)
+
+    def set_resume(self, checkpoint: Checkpoint) -> None:
+        self.resume_checkpoint = checkpoint
+        self.form.show_checkpoint(checkpoint)
+        self.form.set_model_editable(False)
+        dataset = checkpoint.dataset.get("name", "?")
+        self.resume_label.setText(f"Continuing <b>{_checkpoint_name(checkpoint)}</b> from epoch "
+                                  f"{checkpoint.epoch} (trained on {dataset}). Start trains up "
+                                  "to the epochs set above.")
+        self.resume_banner.show()
+        self._clear_error()
+        self._show_history(checkpoint)
+
+    def clear_resume(self) -> None:
+        self.resume_checkpoint = None
+        self.resume_banner.hide()
+        self.form.set_model_editable(True)
+
+    # -- running ---------------------------------------------------------------------------------
+    def start(self) -> TaskHandle | None:
+        if self.running:
+            return None
+        dataset = self.state.dataset
+        if dataset is None:
+            self._show_error("Open a dataset first.")
+            return None
+        try:
+            model_config, train_config = self.form.configs(dataset)
+            resolve_device(train_config.device)
+        except GenAIError as error:
+            self._show_error(str(error))
+            return None
+        resume = self.resume_checkpoint
+        if resume is not None:
+            model_config = None
+            if train_config.epochs <= resume.epoch:
+                self._show_error(f"The checkpoint already has {resume.epoch} epochs; set Epochs "
+                                 "higher to continue it.")
+                return None
+        self._clear_error()
+        self.settings.set_train_defaults(self.form.values())
+        try:
+            self.run_dir = new_run_dir(dataset.name)
+        except OSError as error:
+            self._show_error(f"Cannot create the run folder under {user_data_dir()}: {error}")
+            return None
+
+        self._epochs = train_config.epochs
+        self._steps_per_epoch = 1.0
+        self._last_x = float(resume.epoch) if resume else 0.0
+        self.last_checkpoint = None
+        self._preview_generation += 1  # drop idle previews still in flight
+        if resume is not None:
+            self._show_history(resume)
+        else:
+            self.plot.reset()
+            self.kl_bars.clear_values()
+            self.kl_caption.setText("")
+        self.progress.setValue(0)
+        self._set_progress_text("Starting…")
+        self.run_label.setText(f"Run folder: {self.run_dir}")
+        self.run_label.setToolTip(str(self.run_dir))
+        self.open_folder_button.setEnabled(True)
+
+        work = training_work(dataset, model_config, train_config, self.run_dir, resume)
+        self.handle = self.state.runner.submit(
+            "Training", work, on_progress=self._on_record, on_finished=self._on_finished,
+            on_error=self._on_error, on_cancelled=self._on_cancelled)
+        self._set_run_state(RUNNING)
+        self.state.status_message.emit(f"Training on {dataset.name}; checkpoints go to {self.run_dir}")
+        return self.handle
+
+    def toggle_pause(self) -> None:
+        if self.handle is None:
+            return
+        if self.run_state == RUNNING:
+            self.handle.pause()
+            self._set_run_state(PAUSED)
+            self._set_progress_text("Paused: press Resume (or Space) to go on")
+        elif self.run_state == PAUSED:
+            self.handle.resume()
+            self._set_run_state(RUNNING)
+            self._set_progress_text("Resuming…")
+
+    def stop(self) -> None:
+        if self.handle is None or self.run_state not in (RUNNING, PAUSED):
+            return
+        self.handle.cancel()
+        self._set_run_state(STOPPING)
+        self._set_progress_text("Stopping: saving a checkpoint…")
+
+    def _on_record(self, record) -> None:
+        if isinstance(record, StepRecord):
+            self._on_step(record)
+        elif isinstance(record, EpochRecord):
+            self._on_epoch(record)
+        elif isinstance(record, EpochSnapshot):
+            self.state.set_model(record.model, record.kl_per_dim)
+        elif isinstance(record, TrainingDone):
+            self._on_done(record)
+        elif isinstance(record, RunSaved):
+            self.state.set_checkpoint(record.checkpoint)
+
+    def _on_step(self, record: StepRecord) -> None:
+        self._steps_per_epoch = record.total_steps / max(self._epochs, 1)
+        x = record.step / max(self._steps_per_epoch, 1e-9)
+        self._last_x = x
+        self.plot.add("train", x, record.loss, record.recon, record.kl)
+        self.progress.setValue(int(round(1000 * record.progress)))
+        if self.run_state == RUNNING:
+            self._set_progress_text(
+                f"Epoch {record.epoch} of {self._epochs} · {100 * record.progress:.0f}% · "
+                f"{record.images_per_s:,.0f} images/s · {format_duration(record.eta_s)} left")
+        if record.preview is not None:
+            self._show_preview(record.preview)
+
+    def _on_epoch(self, record: EpochRecord) -> None:
+        # A stopped, partial epoch is tested where training stopped, not at a whole epoch.
+        x = min(float(record.epoch), self._last_x) if self._last_x else float(record.epoch)
+        self.plot.add("test", x, record.test_loss, record.test_recon, record.test_kl)
+        self._show_kl(np.asarray(record.kl_per_dim, dtype=np.float64))
+        if record.preview is not None:
+            self._show_preview(record.preview)
+        if record.checkpoint:
+            self.last_checkpoint = record.checkpoint
+            self.run_label.setText(f"Epoch {record.epoch} saved: {record.checkpoint}")
+            self.run_label.setToolTip(record.checkpoint)
+
+    def _on_done(self, done: TrainingDone) -> None:
+        self.plot.redraw()
+        self.last_checkpoint = done.checkpoint or self.last_checkpoint
+        finished = "Finished" if done.reason == "completed" else "Stopped"
+        loss = f" · test negative ELBO {done.test_loss:.1f} nats" if np.isfinite(done.test_loss) else ""
+        self._set_progress_text(f"{finished} after {done.epochs} epochs in "
+                                    f"{format_duration(done.seconds)}{loss}")
+        if done.checkpoint:
+            self.run_label.setText(f"Saved: {done.checkpoint}")
+        if done.reason == "completed":
+            self.progress.setValue(1000)
+
+    def _on_finished(self, _last) -> None:
+        self._end_run()
+
+    def _on_cancelled(self) -> None:
+        self._end_run()
+
+    def _on_error(self, message: str) -> None:
+        saved = f"\n\nThe last checkpoint is kept: {self.last_checkpoint}" if self.last_checkpoint else ""
+        self._set_progress_text("Training stopped by an error.")
+        self._end_run()
+        self.state.error.emit("Training stopped", message + saved)
+
+    def _end_run(self) -> None:
+        self.plot.redraw()
+        self.handle = None
+        # A finished resume continues from the new checkpoint, not the old one.
+        self.clear_resume()
+        self._set_run_state(IDLE)
+        if self.last_checkpoint:
+            self.state.status_message.emit(f"Training ended; checkpoint: {self.last_checkpoint}")
+
+    def open_run_folder(self) -> None:
+        if self.run_dir is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.run_dir)))
+
+
+def _checkpoint_name(checkpoint: Checkpoint) -> str:
+    if checkpoint.path is None:
+        return "checkpoint"
+    path = Path(checkpoint.path)
+    return f"{path.parent.name}/{path.name}" if path.name == "checkpoint.pt" else path.name

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from genai_engine.checkpoints import load_checkpoint
 from genai_engine.data import Dataset, ImageSet
@@ -27,6 +28,10 @@ from genai_engine.tasks import drain
 from genai_engine.training import TrainConfig, train
 
 TINY_TRAIN, TINY_TEST = 2000, 500
+
+# One intra-op thread: training runs beside the GUI thread, and on a busy 2-core machine two
+# spinning OpenMP threads made a 40-step tiny run take ~50 s instead of ~2 s.
+torch.set_num_threads(1)
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot"]
 
