@@ -377,6 +377,7 @@ class ExploreTab(QWidget):
         if not enabled:
             self.decoded_caption.setText("No model yet: train one in the Train tab or open a "
                                          "checkpoint (File ▸ Open checkpoint).")
+            self.map_status.setText("The encoded test set appears here once a model is loaded.")
 
     # == following the app state ================================================================
     def _on_model_changed(self, model: VAEInference) -> None:
@@ -386,10 +387,12 @@ class ExploreTab(QWidget):
         self.encoder.discard()
         self.sampler.discard()
         self._cancel_map()
-        self.encoded = None
-        self.map.clear_points()
-        self._update_attribute_controls()
         if not keep:
+            # With the same latent dim the old map stays until the new one is ready (a training
+            # run sends a model every epoch); its codes are still points of the same space.
+            self.encoded = None
+            self.map.clear_points()
+            self._update_attribute_controls()
             self.z = np.zeros(model.latent_dim, np.float32)
             self.start_z = self.z.copy()
             self.source = "Zero vector"
@@ -675,7 +678,8 @@ class ExploreTab(QWidget):
         self.map_progress.setRange(0, len(images))
         self.map_progress.setValue(0)
         self.map_progress.setVisible(True)
-        self.map_status.setText(f"Encoding {len(images):,} test images…")
+        self.map_status.setText(f"Encoding {len(images):,} test images with "
+                                f"{'the new' if self.encoded is not None else 'the'} model…")
         handle = self.state.runner.submit(
             "encode test set", lambda control: encode_split(model, images, labels, num_classes, control),
             on_progress=lambda record: self._on_map_progress(handle, record),

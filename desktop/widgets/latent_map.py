@@ -41,6 +41,7 @@ class LatentMap(pg.PlotWidget):
         self.legend = plot.addLegend(offset=(-4, 4), labelTextSize="8pt", colCount=2,
                                      labelTextColor="#222",
                                      brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#bbb"))
+        self.legend.setVisible(False)
         self.view = plot.getViewBox()
         self._items: list[pg.ScatterPlotItem] = []
         self.xy = np.zeros((0, 2), np.float32)
@@ -77,6 +78,7 @@ class LatentMap(pg.PlotWidget):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.addItem(item)
             self._items.append(item)
+        self.legend.setVisible(labels is not None)
         self.view.autoRange(padding=0.04)
 
     def clear_points(self) -> None:
@@ -86,6 +88,7 @@ class LatentMap(pg.PlotWidget):
         self._items = []
         self.xy = np.zeros((0, 2), np.float32)
         self.marker.setVisible(False)
+        self.legend.setVisible(False)  # an empty legend is a stray box
 
     def set_marker(self, x: float | None, y: float | None = None) -> None:
         """Mark the current latent point (None hides the mark)."""

@@ -116,9 +116,11 @@ class StallMeter:
         self.timer.timeout.connect(self._tick)
         self.clock = QElapsedTimer()
         self.lateness_ms: list[float] = []
+        self.long_stalls: list[tuple[float, float, str]] = []  # (at s, ms, what training did)
+        self.context = lambda: ""
 
-    def start(self) -> None:
-        self.lateness_ms = []
+    def start(self, context=lambda: "") -> None:
+        self.lateness_ms, self.long_stalls, self.context = [], [], context
         self.clock.start()
         self._last = 0.0
         self.timer.start()
@@ -128,7 +130,10 @@ class StallMeter:
 
     def _tick(self) -> None:
         now = self.clock.nsecsElapsed() / 1e6
-        self.lateness_ms.append(max(0.0, now - self._last - STALL_TICK_MS))
+        late = max(0.0, now - self._last - STALL_TICK_MS)
+        self.lateness_ms.append(late)
+        if late > 50:
+            self.long_stalls.append((round(now / 1000, 2), round(late, 1), self.context()))
         self._last = now
 
 
@@ -187,16 +192,21 @@ def drive_drag(app, tab, probe, *, min_steps: int, until=None) -> tuple[list[flo
 
 def train_in_app(app, state, tab, probe, stall, dataset, config, steps) -> dict:
     """Train through the TaskRunner while dragging; the run's speed, latencies and stalls."""
-    finished = {}
+    finished, last = {}, {"record": "starting"}
+
+    def describe(record) -> None:
+        last["record"] = f"{type(record).__name__} epoch {record.epoch}"
+
     state.runner.submit("benchmark training",
                         lambda control: train(dataset, None, config, control=control),
-                        on_finished=lambda done: finished.update(done=done))
-    stall.start()
+                        on_progress=describe, on_finished=lambda done: finished.update(done=done))
+    stall.start(lambda: last["record"])
     lat, count = drive_drag(app, tab, probe, min_steps=steps, until=lambda: "done" in finished)
     stall.stop()
     wait(app, lambda: "done" in finished, 600)
     return {"app": finished["done"].samples_per_s, "latencies": lat, "steps": count,
-            "stall_max": max(stall.lateness_ms), "stall_p99": percentile(stall.lateness_ms, 99)}
+            "stall_max": max(stall.lateness_ms), "stall_p99": percentile(stall.lateness_ms, 99),
+            "long_stalls": stall.long_stalls}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -256,6 +266,9 @@ def main() -> None:
         print(f"repeat {repeat + 1}: {result['steps']} drag steps, latency p50 {result['p50']:.2f} ms "
               f"p95 {result['p95']:.2f} ms, longest stall {result['stall_max']:.1f} ms, training "
               f"{result['app']:.0f} img/s in app vs {result['headless']:.0f} headless", flush=True)
+        if result["long_stalls"]:
+            print(f"  stalls over 50 ms (s into the run, ms, last training record): "
+                  f"{sorted(result['long_stalls'], key=lambda s: -s[1])[:5]}", flush=True)
 
     state.runner.shutdown()
     med = lambda key: statistics.median(r[key] for r in runs)

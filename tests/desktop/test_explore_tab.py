@@ -198,6 +198,8 @@ def test_follows_a_new_model(qtbot, tab):
     assert np.allclose(tab.z, kept) and tab.sliders.value_label(dim).text() == "+1.50"
     assert not np.array_equal(new, old)
     assert np.array_equal(new, expected_image(tab))
+    qtbot.waitUntil(lambda: tab.encoded is not None and tab.encoded.model is other, timeout=WAIT)
+    assert tab.map.point_count == 500
 
     smaller = VAEInference(build_model(ModelConfig(hidden=(32,), latent_dim=3)))
     tab.state.set_model(smaller)
