@@ -190,7 +190,8 @@ def estimate_nll(
     ``model`` is a ``VAE`` or a ``VAEInference``; a conditional model needs ``labels`` and then
     estimates log p(x | y). Yields ``LikelihoodProgress`` a few times a second and ends with a
     ``LikelihoodResult``; when ``control`` is cancelled the result covers the images done so
-    far and has ``cancelled=True``. Repeatable for a seed.
+    far and has ``cancelled=True`` (no result at all when cancelled before the first batch).
+    Repeatable for a seed.
     """
     vae, device = unwrap_model(model)
     ks = parse_ks(ks)
@@ -239,7 +240,7 @@ def estimate_nll(
     finally:
         vae.train(was_training)
     if done == 0:
-        raise GenAIError("the likelihood estimate was cancelled before any image was done")
+        return  # cancelled before the first batch: nothing to report
     seconds = time.perf_counter() - began
     yield LikelihoodProgress(done, n, seconds, {k: float(v[:done].mean()) for k, v in per_image.items()},
                              float(elbo[:done].mean()))
