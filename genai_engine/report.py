@@ -48,7 +48,11 @@ th{background:#f0f0f2;font-weight:600}td.num{text-align:right;font-variant-numer
 img.pix{image-rendering:pixelated;image-rendering:crisp-edges;max-width:100%;height:auto}
 figure{margin:0}figcaption{color:#555;font-size:12px;margin-top:4px}
 .note{color:#555;font-size:13px;max-width:900px}
-@media print{body{background:#fff}.panel,.card{border-color:#bbb}main{padding:0}}
+svg.chart{max-width:100%;height:auto}
+@page{size:A4;margin:12mm}
+@media print{body{background:#fff;font-size:11px}.panel,.card{border-color:#bbb}main{padding:0}
+.grid2{display:block}.panel{break-inside:avoid;margin-bottom:8px}table{font-size:10px}
+td,th{padding:2px 5px}}
 """
 
 
@@ -95,6 +99,12 @@ def _num(value, digits: int = 2) -> str:
     return f"{number:,.{digits}f}" if math.isfinite(number) else "—"
 
 
+def _columns_for(n: int, most: int = 16) -> int:
+    """About twice as wide as tall, preferring a count that fills the last row."""
+    low = max(1, min(most, math.ceil(math.sqrt(2 * n))))
+    return next((c for c in range(low, most + 1) if n % c == 0), low)
+
+
 def _scale_for(height: int) -> int:
     return max(1, min(4, 112 // max(height, 1)))
 
@@ -137,7 +147,7 @@ def _kl_section(kl_dims: np.ndarray | None) -> tuple[str, int | None]:
 def _metrics_section(metrics: list[dict]) -> str:
     if not metrics:
         return ""
-    head = ("<tr><th>When</th><th>Feature network</th><th>Real (N)</th><th>Generated (N)</th>"
+    head = ("<tr><th>When</th><th>Epoch</th><th>Feature network</th><th>Real (N)</th><th>Generated (N)</th>"
             "<th>FID</th><th>KID ×10³</th><th>IS</th><th>Precision</th><th>Recall</th></tr>")
     rows = []
     for m in metrics:
@@ -152,7 +162,8 @@ def _metrics_section(metrics: list[dict]) -> str:
             fid += f" ({_num(low)}–{_num(high)})"
         real = m.get("real") or "real"
         rows.append(
-            f"<tr><td>{escape(_text(m.get('when')))}</td><td>{escape(str(label))}</td>"
+            f"<tr><td>{escape(_text(m.get('when')))}</td><td class=num>{escape(_text(m.get('epoch')))}</td>"
+            f"<td>{escape(str(label))}</td>"
             f"<td>{escape(str(real))} ({_num(m.get('n_real'), 0)})</td>"
             f"<td class=num>{_num(m.get('n_fake'), 0)}</td><td class=num>{escape(fid)}</td>"
             f"<td class=num>{kid_text}</td><td class=num>{_num(m.get('inception_score'))}</td>"
@@ -242,7 +253,7 @@ def build_report(checkpoint: Checkpoint, dataset: Dataset | None = None, *, metr
 
     labels = np.arange(n_samples) % config.num_classes if model.conditional else None
     samples = model.sample(n_samples, seed, labels=labels)
-    columns = max(1, min(16, math.ceil(math.sqrt(n_samples * 2))))
+    columns = _columns_for(n_samples)
     images = [_figure(image_grid(samples, columns), f"{n_samples} samples from the prior "
                       f"(seed {seed})" + (", classes in turn" if model.conditional else ""),
                       "prior samples", scale)]
@@ -285,7 +296,8 @@ def build_report(checkpoint: Checkpoint, dataset: Dataset | None = None, *, metr
                  ("fingerprint", info.get("fingerprint")),
                  ("classes", ", ".join(info.get("class_names") or []) or "—")]
     if dataset is not None:
-        data_rows.append(("images", f"{len(dataset.train):,} train, {len(dataset.test):,} test"))
+        data_rows.append(("images opened for this report",
+                          f"{dataset.name}: {len(dataset.train):,} train, {len(dataset.test):,} test"))
 
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     source = str(checkpoint.path) if checkpoint.path else "unsaved model"

@@ -13,6 +13,8 @@ from html import escape
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 MARGIN = {"left": 64, "right": 16, "top": 34, "bottom": 46}
+GRID = 'stroke="#e4e4e4" stroke-width="1"'
+AXIS = 'stroke="#666" stroke-width="1"'
 
 
 @dataclass
@@ -55,6 +57,15 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _label(x: float, y: float, text: str, *, size: int = 11, anchor: str = "middle",
+           fill: str = "#444", bold: bool = False, rotate: bool = False) -> str:
+    """SVG text with presentation attributes (renderers without CSS support draw it too)."""
+    weight = ' font-weight="600"' if bold else ""
+    turn = f' transform="rotate(-90 {x:.1f} {y:.1f})"' if rotate else ""
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-family="sans-serif" font-size="{size}" '
+            f'text-anchor="{anchor}" fill="{fill}"{weight}{turn}>{escape(text)}</text>')
+
+
 class _Frame:
     """Maps data coordinates into the plotting area and draws axes, grid and titles."""
 
@@ -73,36 +84,26 @@ class _Frame:
         return self.y0 - (y - low) / (high - low or 1) * (self.y0 - self.y1)
 
     def axes(self, title: str, x_label: str, y_label: str, x_tick_labels=None) -> list[str]:
-        parts = [f'<text x="{self.width / 2:.1f}" y="20" class="title">{escape(title)}</text>']
+        parts = [_label(self.width / 2, 20, title, size=13, fill="#222", bold=True)]
         for y in self.y_ticks:
             py = self.py(y)
-            parts.append(f'<line x1="{self.x0}" x2="{self.x1}" y1="{py:.1f}" y2="{py:.1f}" class="grid"/>')
-            parts.append(f'<text x="{self.x0 - 6}" y="{py + 4:.1f}" class="ytick">{escape(_fmt(y))}</text>')
+            parts.append(f'<line x1="{self.x0}" x2="{self.x1}" y1="{py:.1f}" y2="{py:.1f}" {GRID}/>')
+            parts.append(_label(self.x0 - 6, py + 4, _fmt(y), anchor="end"))
         labels = x_tick_labels or [(x, _fmt(x)) for x in self.x_ticks]
         for x, text in labels:
             px = self.px(x)
-            parts.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{self.y0}" y2="{self.y0 + 4}" '
-                         'class="axis"/>')
-            parts.append(f'<text x="{px:.1f}" y="{self.y0 + 17}" class="xtick">{escape(text)}</text>')
-        parts.append(f'<line x1="{self.x0}" x2="{self.x1}" y1="{self.y0}" y2="{self.y0}" class="axis"/>')
-        parts.append(f'<line x1="{self.x0}" x2="{self.x0}" y1="{self.y0}" y2="{self.y1}" class="axis"/>')
-        parts.append(f'<text x="{(self.x0 + self.x1) / 2:.1f}" y="{self.height - 8}" '
-                     f'class="xlabel">{escape(x_label)}</text>')
-        mid = (self.y0 + self.y1) / 2
-        parts.append(f'<text x="14" y="{mid:.1f}" class="ylabel" '
-                     f'transform="rotate(-90 14 {mid:.1f})">{escape(y_label)}</text>')
+            parts.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{self.y0}" y2="{self.y0 + 4}" {AXIS}/>')
+            parts.append(_label(px, self.y0 + 17, text))
+        parts.append(f'<line x1="{self.x0}" x2="{self.x1}" y1="{self.y0}" y2="{self.y0}" {AXIS}/>')
+        parts.append(f'<line x1="{self.x0}" x2="{self.x0}" y1="{self.y0}" y2="{self.y1}" {AXIS}/>')
+        parts.append(_label((self.x0 + self.x1) / 2, self.height - 8, x_label, size=12, fill="#222"))
+        parts.append(_label(16, (self.y0 + self.y1) / 2, y_label, size=12, fill="#222", rotate=True))
         return parts
 
 
 def _svg(width: int, height: int, parts: list[str], description: str) -> str:
-    style = ("<style>.title{font:600 13px sans-serif;text-anchor:middle}"
-             ".xtick{font:11px sans-serif;text-anchor:middle;fill:#444}"
-             ".ytick{font:11px sans-serif;text-anchor:end;fill:#444}"
-             ".xlabel,.ylabel{font:12px sans-serif;text-anchor:middle;fill:#222}"
-             ".legend{font:11px sans-serif;fill:#222}"
-             ".grid{stroke:#e4e4e4;stroke-width:1}.axis{stroke:#666;stroke-width:1}</style>")
     return (f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-            f'role="img" aria-label="{escape(description)}">{style}{"".join(parts)}</svg>')
+            f'role="img" aria-label="{escape(description)}">{"".join(parts)}</svg>')
 
 
 def _finite_points(series: Series) -> list[tuple[float, float]]:
@@ -119,8 +120,7 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
     xs = [x for pts in points.values() for x, _ in pts]
     ys = [y for pts in points.values() for _, y in pts]
     if not xs:
-        return _svg(width, height, [f'<text x="{width / 2}" y="{height / 2}" class="title">'
-                                    f'{escape(title)}: no data</text>'], title)
+        return _svg(width, height, [_label(width / 2, height / 2, f"{title}: no data", size=13)], title)
     x_low, x_high = min(xs), max(xs)
     if x_tick_labels:
         x_ticks = sorted({float(v) for v, _ in x_tick_labels} | {x_low, x_high})
@@ -153,7 +153,7 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
         ly = frame.y1 + 6 + 16 * i
         parts.append(f'<line x1="{legend_x - 150}" x2="{legend_x - 130}" y1="{ly}" y2="{ly}" '
                      f'stroke="{color}" stroke-width="2"{dash}/>')
-        parts.append(f'<text x="{legend_x - 125}" y="{ly + 4}" class="legend">{escape(s.name)}</text>')
+        parts.append(_label(legend_x - 125, ly + 4, s.name, anchor="start", fill="#222"))
     return _svg(width, height, parts, title)
 
 
@@ -164,8 +164,7 @@ def bar_chart(values: Sequence[float], *, title: str, x_label: str, y_label: str
     """Vertical bars; bars below ``highlight_below`` (e.g. inactive latent units) are muted."""
     values = [float(v) if math.isfinite(float(v)) else 0.0 for v in values]
     if not values:
-        return _svg(width, height, [f'<text x="{width / 2}" y="{height / 2}" class="title">'
-                                    f'{escape(title)}: no data</text>'], title)
+        return _svg(width, height, [_label(width / 2, height / 2, f"{title}: no data", size=13)], title)
     n = len(values)
     labels = list(labels) if labels is not None else [str(i) for i in range(n)]
     frame = _Frame(width, height, [-0.5, n - 0.5], nice_ticks(min(0.0, min(values)), max(values) or 1.0))
