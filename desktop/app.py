@@ -23,10 +23,13 @@ def setup_logging() -> str:
     folder = user_data_dir() / "logs"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "genai-lab.log"
+    root = logging.getLogger()
+    for existing in root.handlers:  # already set up (self-test, a second main() in one process)
+        if isinstance(existing, logging.handlers.RotatingFileHandler):
+            return existing.baseFilename
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3,
                                                    encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
     root.setLevel(logging.INFO)
     root.addHandler(handler)
     if sys.stderr is not None:  # None in a windowed PyInstaller build
@@ -41,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     protect_singletons()  # before any Qt call: PySide6 6.12 on Python 3.11 leaks None refs
     argv = list(sys.argv[1:] if argv is None else argv)
     log_path = setup_logging()
+    if argv and argv[0].startswith("--self-test"):
+        from desktop.self_test import run as run_self_test
+
+        return run_self_test(argv)
     if any(arg.startswith("--self-test") for arg in argv):
         from desktop.self_test import run
 
@@ -71,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.excepthook = report
     window.show()
+    probe = os.environ.get("GENAI_LAB_STARTUP_PROBE")
+    if probe:  # the startup benchmark: time to first frame and to a ready session, then quit
+        from desktop.self_test import startup_probe
+
+        startup_probe(window, probe)
     if os.environ.get("GENAI_LAB_STARTUP_PROBE"):  # tests/benchmarks/bench_startup.py
         from desktop.self_test import startup_probe
 
