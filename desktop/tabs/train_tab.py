@@ -216,6 +216,7 @@ class TrainTab(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress.setMinimumHeight(24)
+        self.progress.setValue(0)  # a reset bar (value -1) hides its text
         self._set_progress_text("Ready to train: choose settings and press Start")
 
         self.plot = LossPlot()
@@ -462,7 +463,7 @@ class TrainTab(QWidget):
         else:
             self.plot.reset()
             self.kl_bars.clear_values()
-            self.kl_caption.setText("")
+            self.kl_caption.setText("measured on the test split after each epoch")
         self.progress.setValue(0)
         self._set_progress_text("Starting…")
         self.run_label.setText(f"Run folder: {self.run_dir}")

@@ -22,8 +22,8 @@ def describe_counts(dataset: Dataset) -> str:
     channels, height, width = dataset.image_shape
     colour = "greyscale" if channels == 1 else "colour"
     classes = f"{dataset.num_classes} classes" if dataset.train.labels is not None else "no labels"
-    return (f"{len(dataset.train):,} train · {len(dataset.test):,} test · {classes} · "
-            f"{height}×{width} {colour}")
+    return (f"{len(dataset.train):,} train · {len(dataset.test):,} test images\n"
+            f"{classes} · {height}×{width} {colour}")
 
 
 class DatasetPanel(QGroupBox):

@@ -16,6 +16,8 @@ SERIES = ("total", "recon", "kl")
 COLORS = {"total": "#1f4e9c", "recon": "#e07b00", "kl": "#2a9d3f"}
 NAMES = {"total": "negative ELBO", "recon": "reconstruction", "kl": "KL"}
 REDRAW_MS = 33
+SPIKE_MIN_POINTS = 30  # with fewer points the whole curve is shown
+SPIKE_QUANTILE = 0.95  # above this the training loss is the first steps' transient
 
 
 class _Buffer:
@@ -76,6 +78,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         plot.getViewBox().setMouseEnabled(x=False, y=False)
         plot.addLegend(offset=legend_offset, labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200))
         for axis in ("left", "bottom"):
+            plot.getAxis(axis).enableAutoSIPrefix(False)  # "epoch (x0.001)" early in a run
             plot.getAxis(axis).setTextPen("#444")
             plot.getAxis(axis).setPen("#999")
         return plot
@@ -103,4 +106,21 @@ class LossPlot(pg.GraphicsLayoutWidget):
         for key, curve in self.curves.items():
             x, y = self.buffers[key].view()
             curve.setData(x, y)
+        self._fit_loss_range()
         self.redraws += 1
+
+    def _fit_loss_range(self) -> None:
+        """Keep the first steps' huge losses from flattening the rest of the curve."""
+        _, total = self.buffers["train", "total"].view()
+        view = self.loss_plot.getViewBox()
+        if len(total) < SPIKE_MIN_POINTS:
+            view.enableAutoRange(axis="y")
+            return
+        values = [y for key in (("train", "recon"), ("test", "total"), ("test", "recon"))
+                  for y in [self.buffers[key].view()[1]] if len(y)]
+        finite = [v[np.isfinite(v)] for v in [total, *values]]
+        top = max([float(np.quantile(finite[0], SPIKE_QUANTILE))]
+                  + [float(v.max()) for v in finite[2:] if len(v)])
+        bottom = min(float(v.min()) for v in finite if len(v))
+        margin = 0.04 * max(top - bottom, 1e-6)
+        view.setYRange(bottom - margin, top + margin, padding=0)
