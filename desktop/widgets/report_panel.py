@@ -11,7 +11,7 @@ import json
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -104,6 +104,16 @@ class ReportPanel(QWidget):
         self.context.setWordWrap(True)
         self.context.setMaximumWidth(520)
 
+        self.contents_list = QLabel()  # what the page will hold, updated as options change
+        self.contents_list.setWordWrap(True)
+        self.contents_list.setTextFormat(Qt.TextFormat.RichText)
+        contents_box = QGroupBox("The report will contain")
+        contents_layout = QVBoxLayout(contents_box)
+        contents_layout.addWidget(self.contents_list)
+        contents_layout.addStretch(1)
+        contents_box.setMinimumWidth(360)
+        contents_box.setMaximumWidth(560)
+
         column = QVBoxLayout()
         column.addWidget(box)
         column.addWidget(self.context)
@@ -111,8 +121,12 @@ class ReportPanel(QWidget):
         column.addStretch(1)
         layout = QHBoxLayout(self)
         layout.addLayout(column)
+        layout.addWidget(contents_box, 0, Qt.AlignmentFlag.AlignTop)
         layout.addStretch(1)
 
+        for check in (self.likelihood_check, self.metrics_check):
+            check.toggled.connect(self._update_contents)
+        self.samples_spin.valueChanged.connect(self._update_contents)
         self.task.run_clicked.connect(self.choose_and_export)
         self.open_button.clicked.connect(self.open_last)
         state.checkpoint_changed.connect(self._context_changed)
@@ -125,6 +139,8 @@ class ReportPanel(QWidget):
         self.likelihood = result
         self.likelihood_check.setEnabled(result is not None)
         self.likelihood_check.setChecked(result is not None)
+        if result is None:
+            self.likelihood_check.setText("Likelihood estimate")
         if result is not None:
             k = max(result.ks)
             self.likelihood_check.setText(f"Likelihood estimate (NLL {result.nll[k]:.1f} nats, "
@@ -136,11 +152,14 @@ class ReportPanel(QWidget):
             self.task.set_ready(False, "Open or train a model first: the report describes a saved "
                                 "checkpoint.")
             self.context.setText("")
+            self._update_contents()
             return
         self.task.set_ready(True)
         runs = evaluation_runs(checkpoint)
         self.metrics_check.setText(f"FID runs from the Evaluate tab ({len(runs)} for this checkpoint)")
         self.metrics_check.setEnabled(bool(runs))
+        if not runs:
+            self.metrics_check.setChecked(False)
         where = checkpoint.path or "unsaved model"
         dataset = self.state.dataset
         note = ""
@@ -150,6 +169,28 @@ class ReportPanel(QWidget):
             note = (f" The open dataset ({dataset.name}) is not the one it was trained on; its "
                     "images are used for the reconstructions.")
         self.context.setText(f"<b>Run:</b> {where} · epoch {checkpoint.epoch}.{note}")
+        self._update_contents()
+
+    def _update_contents(self, *_args) -> None:
+        checkpoint, dataset = self.state.checkpoint, self.state.dataset
+        if checkpoint is None:
+            self.contents_list.setText("<i>Open a checkpoint first.</i>")
+            return
+        epochs = len(checkpoint.history.get("test_loss", []))
+        kl = checkpoint.raw.get("kl_per_dim")
+        items = [
+            (epochs > 0, f"Loss curves over {epochs} epoch{'s' * (epochs != 1)} (train and test)"),
+            (kl is not None, f"KL of each of the {checkpoint.model_config.latent_dim} latent dimensions"),
+            (True, f"{self.samples_spin.value()} prior samples"),
+            (dataset is not None, "Test images beside their reconstructions"),
+            (True, "An interpolation strip" + (" between two test images" if dataset else "")),
+            (self.metrics_check.isChecked(), "FID runs with their feature network and sample counts"),
+            (self.likelihood_check.isChecked(), "The likelihood estimate (IWAE per k and the ELBO)"),
+            (True, "Model, training and dataset settings"),
+        ]
+        self.contents_list.setText("<br>".join(
+            f"<span style='color:#2ca02c'>✔</span>&nbsp;{text}" if present else
+            f"<span style='color:#aaa'>✘&nbsp;{text}</span>" for present, text in items))
 
     def choose_and_export(self) -> None:
         checkpoint = self.state.checkpoint
