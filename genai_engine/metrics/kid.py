@@ -12,13 +12,16 @@ import numpy as np
 
 
 def _kernel_sum(a: np.ndarray, b: np.ndarray, dim: int, drop_diagonal: bool) -> float:
-    gram = (a @ b.T).astype(np.float64)  # float32 product, float64 kernel and sums
-    gram /= dim
-    gram += 1.0
-    k = gram * gram * gram
-    total = float(k.sum())
+    # float32 product and kernel (in place), float64 sums: each kernel value carries a relative
+    # error near 1e-7 that averages out over the million terms of a subset
+    k = a @ b.T
+    k *= np.float32(1.0 / dim)
+    k += np.float32(1.0)
+    cube = k * k
+    cube *= k
+    total = float(cube.sum(dtype=np.float64))
     if drop_diagonal:
-        total -= float(np.trace(k))
+        total -= float(np.trace(cube, dtype=np.float64))
     return total
 
 

@@ -95,6 +95,9 @@ def test_bootstrap_interval_brackets_the_estimate():
     )
     for ci in (both, gen_only):
         assert ci.low < fid < ci.high and ci.high - ci.low < fid
+        assert ci.estimate == pytest.approx(fid)
+        # duplicates in resamples raise FID: the raw percentiles sit higher than the interval
+        assert ci.percentile_high > ci.high
     assert both.resampled == "both" and gen_only.resampled == "generated"
     again = fid_bootstrap(fake, real=real, replicates=60, seed=1)
     assert (again.low, again.high) == (both.low, both.high)

@@ -408,7 +408,7 @@ def train_domain_network(
         "train_examples": int(n),
         "epochs": int(epoch + 1 if not cancelled else epoch),
         "seed": int(seed),
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
     }
     yield DomainTrainResult(
         make_payload(net, meta), test_accuracy, meta["epochs"],

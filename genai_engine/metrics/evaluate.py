@@ -1,0 +1,572 @@
+"""``evaluate``: FID, KID, IS, precision/recall and a FID confidence interval, as a generator.
+
+The same generator runs under the CLI (``genai-lab fid``) and the desktop Evaluate tab: it
+yields small ``EvalProgress`` records while it works and one ``EvalResult`` at the end; a
+``TaskControl`` cancels it between batches. Memory stays flat in the number of generated
+samples: features are folded into float64 streaming statistics batch by batch, and only a
+seeded uniform sample of at most ``max_features`` rows per side is kept for KID,
+precision/recall and the bootstrap.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings as _warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from genai_engine.errors import DataError, GenAIError
+from genai_engine.metrics import cache as stats_cache
+from genai_engine.metrics.bootstrap import fid_bootstrap
+from genai_engine.metrics.frechet import frechet_distance
+from genai_engine.metrics.inception_score import inception_score
+from genai_engine.metrics.kid import kernel_inception_distance
+from genai_engine.metrics.precision_recall import knn_radii, precision_recall
+from genai_engine.metrics.reservoir import FeatureReservoir
+from genai_engine.metrics.statistics import FeatureStats
+
+FEATURE_CHOICES = ("domain", "inception")
+DEFAULT_N = 10_000
+SAMPLE_CHUNK = 1000  # generated images are drawn in fixed chunks: results do not depend on batch size
+
+
+@dataclass
+class EvalProgress:
+    """Where the evaluation is: ``stage`` is one of ``loading``, ``real features``,
+    ``generated features``, ``metrics``, ``cancelled``; ``done``/``total`` count images (or
+    metric steps); ``message`` is a short human line."""
+
+    stage: str
+    done: int
+    total: int
+    seconds: float
+    message: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+
+@dataclass
+class EvalResult:
+    """The final record. Metrics that were switched off or could not be computed are ``None``.
+
+    ``features`` is ``"domain"`` or ``"inception"``; ``feature_label`` says which network in
+    words (show it beside every number: domain FIDs do not compare with Inception FIDs).
+    ``inception_score`` always comes from the domain network's logits (``None`` when its
+    classifier does not fit the images). ``fid_ci`` is a bootstrap interval at
+    ``fid_ci_confidence`` over the generated side (``bootstrap.py`` says how it is placed).
+    ``warnings`` are sentences for the user (e.g. fewer samples than feature dimensions).
+    """
+
+    fid: float
+    kid_mean: float | None
+    kid_std: float | None
+    inception_score: float | None
+    inception_score_std: float | None
+    precision: float | None
+    recall: float | None
+    fid_ci: tuple[float, float] | None
+    fid_ci_confidence: float
+    fid_ci_replicates: int
+    n_real: int
+    n_fake: int
+    features: str
+    feature_label: str
+    feature_network_id: str
+    feature_dim: int
+    real_cache_hit: bool
+    device: str
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["fid_ci"] = list(self.fid_ci) if self.fid_ci else None
+        return out
+
+
+# --- inputs --------------------------------------------------------------------------------
+
+@dataclass
+class _Source:
+    """A stream of uint8 image batches of known length, plus a cache identity when real."""
+
+    total: int
+    shape: tuple[int, int, int]  # (H, W, C)
+    batches: object  # callable(batch_size) -> iterator of uint8 arrays
+    fingerprint: str | None = None
+    split: str = ""
+    name: str = ""
+
+
+def _array_source(images: np.ndarray, n: int | None, seed: int, name: str) -> _Source:
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] not in (1, 3):
+        raise DataError(
+            f"{name}: expected uint8 images (N, H, W, 1|3), got {images.dtype} {images.shape}"
+        )
+    if len(images) == 0:
+        raise DataError(f"{name}: no images")
+    index = None
+    if n is not None and n < len(images):
+        # a random subset, not the first n: files are often sorted by class
+        index = np.sort(np.random.default_rng(seed).choice(len(images), n, replace=False))
+    total = len(images) if index is None else len(index)
+
+    def batches(batch_size: int):
+        for start in range(0, total, batch_size):
+            if index is None:
+                yield images[start : start + batch_size]
+            else:
+                yield images[index[start : start + batch_size]]
+
+    return _Source(total, tuple(images.shape[1:]), batches, name=name)
+
+
+def _real_source(real, split: str, seed: int) -> _Source:
+    from genai_engine.data import Dataset, ImageSet, load_dataset, read_image_set
+    from genai_engine.data.builtin import find_builtin
+    from genai_engine.data.dataset import fingerprint_arrays
+
+    if isinstance(real, (str, os.PathLike)):
+        spec = str(real)
+        if find_builtin(spec) is not None:
+            real = load_dataset(spec)
+        else:
+            images = read_image_set(spec).images
+            source = _array_source(images, None, seed, spec)
+            source.fingerprint, source.split = fingerprint_arrays(images), "images"
+            return source
+    if isinstance(real, Dataset):
+        source = _array_source(real.split(split).images, None, seed, f"{real.name} ({split})")
+        source.fingerprint, source.split = real.fingerprint, split
+        return source
+    images = real.images if isinstance(real, ImageSet) else np.asarray(real)
+    source = _array_source(images, None, seed, "real images")
+    source.fingerprint, source.split = fingerprint_arrays(images), "images"
+    return source
+
+
+def _checkpoint_source(checkpoint, n: int, seed: int, device: str) -> _Source:
+    """Prior samples of a VAE checkpoint, drawn chunk by chunk (same images as
+    ``sampling.sample_images(checkpoint, n, seed)``)."""
+    from genai_engine.inference import VAEInference, prior_samples
+
+    model = VAEInference.from_checkpoint(checkpoint, device)
+    num_classes = int(getattr(checkpoint.model_config, "num_classes", 0) or 0)
+    latent = model.latent_dim
+    probe_label = np.zeros(1, np.int64) if model.conditional else None
+    probe = model.decode(np.zeros((1, latent), np.float32), probe_label)
+
+    def batches(batch_size: int):
+        z_all = prior_samples(n, latent, seed)
+        for start in range(0, n, SAMPLE_CHUNK):
+            stop = min(n, start + SAMPLE_CHUNK)
+            labels = np.arange(start, stop) % num_classes if model.conditional else None
+            images = model.decode(z_all[start:stop], labels)
+            for s in range(0, len(images), batch_size):
+                yield images[s : s + batch_size]
+
+    return _Source(n, tuple(probe.shape[1:]), batches, name="checkpoint samples")
+
+
+def _cut(chunk: np.ndarray, batch_size: int):
+    for start in range(0, len(chunk), batch_size):
+        yield chunk[start : start + batch_size]
+
+
+def _fake_source(fake, n: int | None, seed: int, device: str) -> _Source:
+    from genai_engine.data import ImageSet, read_image_set
+
+    if type(fake).__name__ == "Checkpoint" and hasattr(fake, "model_config"):
+        return _checkpoint_source(fake, int(n or DEFAULT_N), seed, device)
+    if isinstance(fake, (str, os.PathLike)):
+        return _array_source(read_image_set(fake).images, n, seed, str(fake))
+    if isinstance(fake, ImageSet):
+        return _array_source(fake.images, n, seed, "generated images")
+    if isinstance(fake, np.ndarray):
+        return _array_source(fake, n, seed, "generated images")
+    if isinstance(fake, Iterable):
+        if n is None:
+            raise GenAIError("give n (the number of images) with an iterator of image batches")
+        iterator = iter(fake)
+        try:
+            first = np.asarray(next(iterator))
+        except StopIteration:
+            raise DataError("no generated images") from None
+
+        def batches(batch_size: int):
+            # re-cut the caller's chunks: a 1000-image chunk through Inception would need
+            # 1000 x 3 x 299 x 299 floats at once
+            yield from _cut(first, batch_size)
+            for chunk in iterator:
+                yield from _cut(np.asarray(chunk), batch_size)
+
+        return _Source(int(n), tuple(first.shape[1:]), batches, name="generated images")
+    raise GenAIError(f"cannot evaluate generated images given as {type(fake).__name__}")
+
+
+# --- networks ------------------------------------------------------------------------------
+
+def load_feature_network(features: str, device, inception_weights=None, domain_weights=None):
+    """The extractor for ``features`` (``domain`` or ``inception``); raises ``WeightsError``."""
+    if features == "inception":
+        from genai_engine.metrics.features.inception import load_inception
+
+        return load_inception(inception_weights, device)
+    if features == "domain":
+        from genai_engine.metrics.features.domain import load_domain_network
+
+        return load_domain_network(domain_weights, device)
+    raise GenAIError(f"unknown feature network {features!r}; choose domain or inception")
+
+
+# --- the generator -------------------------------------------------------------------------
+
+def evaluate(
+    real,
+    fake,
+    *,
+    n: int | None = None,
+    features: str = "domain",
+    real_split: str = "test",
+    inception_weights: str | os.PathLike | None = None,
+    domain_weights: str | os.PathLike | None = None,
+    batch_size: int | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    kid: bool = True,
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    precision_recall_k: int | None = 3,
+    inception_score_splits: int | None = 10,
+    bootstrap: int | None = None,
+    confidence: float = 0.95,
+    max_features: int = 10_000,
+    use_cache: bool = True,
+    cache_dir: str | os.PathLike | None = None,
+    control=None,
+) -> Iterator[EvalProgress | EvalResult]:
+    """Evaluate generated images against real ones; yields ``EvalProgress`` then one ``EvalResult``.
+
+    real: a built-in dataset name (``"fashion-mnist"``: its ``real_split``, default test), a
+        path (image folder, ``.npz`` with ``images``, IDX file: read with ``read_image_set``),
+        a ``Dataset`` (its ``real_split``), an ``ImageSet`` or a uint8 array (N, H, W, C).
+    fake: a ``Checkpoint`` (``n`` prior samples, default 10,000, drawn as
+        ``sample_images(checkpoint, n, seed)`` would), a path, an ``ImageSet``, a uint8 array
+        (``n`` caps it: a seeded random subset), or an iterable of uint8 batches (``n`` = total).
+    features: ``"domain"`` (small Fashion-MNIST CNN, fast; labelled as domain numbers) or
+        ``"inception"`` (standard FID: pool3 of the TF Inception, pytorch-fid compatible).
+    batch_size: images per forward pass (default: the network's preferred size).
+    device: ``auto`` | ``cpu`` | ``cuda`` | ``mps``; statistics are always float64 on the CPU.
+    kid, precision_recall_k (None: skip), inception_score_splits (None: skip): which extras.
+    bootstrap: replicates for the FID interval (None: 100 for features up to 512-d, none for
+        Inception's 2048-d, where each replicate costs two 2048x2048 eigendecompositions,
+        seconds on a CPU; 0: no interval).
+    max_features: rows kept per side for KID, precision/recall and the bootstrap.
+    use_cache / cache_dir: real-data statistics are cached on disk per (dataset fingerprint,
+        split, network, preprocessing); a cache entry for other data is never used.
+    control: a ``TaskControl``; when cancelled the generator yields
+        ``EvalProgress(stage="cancelled")`` and stops without a result.
+
+    Raises ``GenAIError`` subclasses for what the user can fix (missing weights:
+    ``WeightsError`` naming the command to run; unreadable data: ``DataError``).
+    """
+    from genai_engine.devices import describe_device, resolve_device
+
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    elapsed = lambda: time.perf_counter() - start  # noqa: E731
+
+    def cancelled() -> bool:
+        return control is not None and not control.checkpoint()
+
+    if features not in FEATURE_CHOICES:
+        raise GenAIError(f"unknown feature network {features!r}; choose domain or inception")
+    dev = resolve_device(device)
+    yield EvalProgress("loading", 0, 1, elapsed(), f"loading the {features} network")
+    net = load_feature_network(features, dev, inception_weights, domain_weights)
+    classifier = net if getattr(net, "has_logits", False) else None
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        real_src = _real_source(real, real_split, seed)
+        fake_src = _fake_source(fake, n, seed, str(dev))
+    warnings += [str(w.message) for w in caught]
+    net.check_images((0, *real_src.shape), "the real images")
+    net.check_images((0, *fake_src.shape), "the generated images")
+    if inception_score_splits and classifier is None:
+        classifier = _classifier_for(fake_src.shape, dev, domain_weights, warnings)
+    if real_src.shape[2] != fake_src.shape[2] or real_src.shape[:2] != fake_src.shape[:2]:
+        warnings.append(
+            f"real images are {_shape_text(real_src.shape)} but generated ones are "
+            f"{_shape_text(fake_src.shape)}; the feature network resizes/expands them, "
+            "which itself changes the score"
+        )
+    timings["load"] = elapsed()
+    batch = int(batch_size or net.preferred_batch_size)
+    if batch < 1:
+        raise GenAIError("batch size must be at least 1")
+    yield EvalProgress("loading", 1, 1, elapsed(), f"features: {net.label}")
+
+    # --- real statistics: cached or computed -----------------------------------------------
+    key = stats_cache.CacheKey(
+        real_src.fingerprint or "", real_src.split, net.network_id, net.preprocessing,
+        max_features, seed,
+    )
+    entry = stats_cache.load_entry(key, cache_dir) if use_cache and real_src.fingerprint else None
+    cache_hit = entry is not None
+    if entry is None:
+        t0 = time.perf_counter()
+        stats = FeatureStats(net.dim)
+        reservoir = FeatureReservoir(max_features, net.dim, seed=seed + 1)
+        done = 0
+        for images in real_src.batches(batch):
+            if cancelled():
+                yield EvalProgress("cancelled", done, real_src.total, elapsed(), "cancelled")
+                return
+            feats, _ = net.extract(images)
+            stats.update(feats)
+            reservoir.update(feats)
+            done += len(images)
+            yield EvalProgress(
+                "real features", done, real_src.total, elapsed(),
+                f"real images {done}/{real_src.total}",
+            )
+        entry = stats_cache.RealStatsEntry(
+            key, stats, reservoir.rows.copy(),
+            {"name": real_src.name, "seconds": time.perf_counter() - t0},
+        )
+        if use_cache and real_src.fingerprint:
+            try:
+                stats_cache.save_entry(entry, cache_dir)
+            except OSError as error:  # a read-only home must not fail the evaluation
+                warnings.append(f"could not write the statistics cache: {error}")
+        timings["real_features"] = time.perf_counter() - t0
+    else:
+        yield EvalProgress(
+            "real features", entry.stats.n, entry.stats.n, elapsed(),
+            f"real statistics from the cache ({entry.stats.n} images)",
+        )
+
+    # --- generated features ----------------------------------------------------------------
+    t0 = time.perf_counter()
+    fake_stats = FeatureStats(net.dim)
+    fake_rows = FeatureReservoir(max_features, net.dim, seed=seed + 2)
+    logits: list[np.ndarray] = []
+    done = 0
+    for images in fake_src.batches(batch):
+        if cancelled():
+            yield EvalProgress("cancelled", done, fake_src.total, elapsed(), "cancelled")
+            return
+        images = np.asarray(images)
+        if images.shape[1:] != fake_src.shape:
+            raise DataError(f"generated images change shape: {images.shape[1:]} after {fake_src.shape}")
+        feats, batch_logits = net.extract(images)
+        if classifier is not None and classifier is not net:
+            _, batch_logits = classifier.extract(images)
+        fake_stats.update(feats)
+        fake_rows.update(feats)
+        if batch_logits is not None and inception_score_splits:
+            logits.append(batch_logits.astype(np.float32))
+        done += len(images)
+        yield EvalProgress(
+            "generated features", done, fake_src.total, elapsed(),
+            f"generated images {done}/{fake_src.total}",
+        )
+    if done < 2:
+        raise DataError("need at least two generated images")
+    timings["fake_features"] = time.perf_counter() - t0
+
+    # --- metrics ---------------------------------------------------------------------------
+    real_stats, real_rows = entry.stats, entry.features
+    fake_feats = fake_rows.rows
+    n_real, n_fake = real_stats.n, fake_stats.n
+    for side, count in (("real", n_real), ("generated", n_fake)):
+        if count < net.dim:
+            warnings.append(
+                f"only {count} {side} images for {net.dim}-d features: the covariance is "
+                "singular and FID is strongly biased upwards; use at least "
+                f"{net.dim} (ideally 10,000) images"
+            )
+    steps = ["fid"]
+    steps += ["kid"] if kid else []
+    steps += ["is"] if logits else []
+    steps += ["pr"] if precision_recall_k else []
+    replicates = bootstrap if bootstrap is not None else (100 if net.dim <= 512 else 0)
+    steps += ["bootstrap"] if replicates >= 2 else []
+    step = 0
+
+    def metric_progress(message: str) -> EvalProgress:
+        return EvalProgress("metrics", step, len(steps), elapsed(), message)
+
+    t0 = time.perf_counter()
+    fid = frechet_distance(fake_stats.mean, fake_stats.covariance, real_stats.mean, real_stats.covariance)
+    timings["fid"] = time.perf_counter() - t0
+    step += 1
+    yield metric_progress(f"FID {fid:.3f}")
+
+    kid_mean = kid_std = None
+    if kid:
+        if cancelled():
+            yield EvalProgress("cancelled", step, len(steps), elapsed(), "cancelled")
+            return
+        t0 = time.perf_counter()
+        kid_mean, kid_std = kernel_inception_distance(
+            real_rows, fake_feats, kid_subsets, kid_subset_size, seed
+        )
+        timings["kid"] = time.perf_counter() - t0
+        step += 1
+        yield metric_progress(f"KID {kid_mean:.5f}")
+
+    is_mean = is_std = None
+    if logits:
+        t0 = time.perf_counter()
+        is_mean, is_std = inception_score(np.concatenate(logits), inception_score_splits)
+        timings["inception_score"] = time.perf_counter() - t0
+        step += 1
+        yield metric_progress(f"IS {is_mean:.3f}")
+
+    precision = recall = None
+    if precision_recall_k:
+        if cancelled():
+            yield EvalProgress("cancelled", step, len(steps), elapsed(), "cancelled")
+            return
+        t0 = time.perf_counter()
+        if min(len(real_rows), len(fake_feats)) > precision_recall_k:
+            radii = entry.radii.get(precision_recall_k)
+            if radii is None:  # computed once per cache entry
+                radii = entry.radii[precision_recall_k] = knn_radii(real_rows, precision_recall_k)
+                if use_cache and real_src.fingerprint:
+                    try:
+                        stats_cache.save_entry(entry, cache_dir)
+                    except OSError:
+                        pass
+            precision, recall = precision_recall(
+                real_rows, fake_feats, precision_recall_k, real_radii=radii
+            )
+        else:
+            warnings.append("too few images for precision/recall")
+        timings["precision_recall"] = time.perf_counter() - t0
+        step += 1
+        yield metric_progress("precision/recall")
+
+    ci = None
+    if replicates >= 2:
+        t0 = time.perf_counter()
+        if n_fake > len(fake_feats):
+            warnings.append(
+                f"the FID interval resamples {len(fake_feats)} kept generated features, fewer "
+                f"than the {n_fake} evaluated, so it is wider than the true sampling spread"
+            )
+        # The real statistics are the fixed reference every model is compared against, so
+        # only the generated side is resampled: "how much would FID move with another draw
+        # of generated images?"
+        boot = fid_bootstrap(
+            fake_feats, real_mean=real_stats.mean, real_cov=real_stats.covariance,
+            replicates=replicates, confidence=confidence, seed=seed,
+            should_continue=(lambda: not cancelled()), estimate=fid,
+        )
+        if boot is None and control is not None and control.cancelled:
+            yield EvalProgress("cancelled", step, len(steps), elapsed(), "cancelled")
+            return
+        if boot is not None:
+            ci = (boot.low, boot.high)
+        timings["bootstrap"] = time.perf_counter() - t0
+        step += 1
+        yield metric_progress("FID interval")
+
+    yield EvalResult(
+        fid=fid,
+        kid_mean=kid_mean,
+        kid_std=kid_std,
+        inception_score=is_mean,
+        inception_score_std=is_std,
+        precision=precision,
+        recall=recall,
+        fid_ci=ci,
+        fid_ci_confidence=confidence,
+        fid_ci_replicates=replicates if ci else 0,
+        n_real=int(n_real),
+        n_fake=int(n_fake),
+        features=features,
+        feature_label=net.label,
+        feature_network_id=net.network_id,
+        feature_dim=int(net.dim),
+        real_cache_hit=cache_hit,
+        device=describe_device(dev),
+        seconds=elapsed(),
+        warnings=warnings,
+        timings={k: round(v, 4) for k, v in timings.items()},
+    )
+
+
+def _shape_text(shape: tuple[int, int, int]) -> str:
+    h, w, c = shape
+    return f"{h}x{w}x{c}"
+
+
+def _classifier_for(shape, device, domain_weights, warnings: list[str]):
+    """The domain network for the Inception Score, if it fits these images; else None."""
+    from genai_engine.metrics.features.domain import load_domain_network
+
+    try:
+        domain = load_domain_network(domain_weights, device)
+        domain.check_images((0, *shape))
+    except GenAIError:
+        warnings.append("no domain classifier fits these images, so there is no Inception Score")
+        return None
+    return domain
+
+
+def run_to_result(generator: Iterator) -> EvalResult | None:
+    """Drain an ``evaluate`` generator; the ``EvalResult``, or None when it was cancelled."""
+    result = None
+    for record in generator:
+        if isinstance(record, EvalResult):
+            result = record
+    return result
+
+
+def format_result(result: EvalResult) -> str:
+    """A few human lines for the terminal."""
+    lines = [f"features: {result.feature_label}"]
+    fid = f"FID {result.fid:.3f}"
+    if result.fid_ci:
+        lo, hi = result.fid_ci
+        fid += (
+            f"  ({result.fid_ci_confidence:.0%} CI {lo:.3f} .. {hi:.3f}, "
+            f"{result.fid_ci_replicates} bootstrap replicates)"
+        )
+    lines.append(fid)
+    if result.kid_mean is not None:
+        lines.append(f"KID {result.kid_mean:.5f} +- {result.kid_std:.5f}")
+    if result.inception_score is not None:
+        lines.append(
+            f"IS (domain classifier) {result.inception_score:.3f} "
+            f"+- {result.inception_score_std:.3f}"
+        )
+    if result.precision is not None:
+        lines.append(f"precision {result.precision:.4f}  recall {result.recall:.4f}")
+    lines.append(
+        f"n_real {result.n_real}  n_fake {result.n_fake}  "
+        f"({'cached real statistics, ' if result.real_cache_hit else ''}"
+        f"{result.device}, {result.seconds:.1f} s)"
+    )
+    lines += [f"warning: {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+__all__ = [
+    "EvalProgress",
+    "EvalResult",
+    "evaluate",
+    "format_result",
+    "load_feature_network",
+    "run_to_result",
+]
