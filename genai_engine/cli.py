@@ -13,7 +13,7 @@ import sys
 from genai_engine import __version__
 from genai_engine.errors import GenAIError
 
-COMMANDS = ("train", "sample", "info", "likelihood", "report")
+COMMANDS = ("train", "sample", "info", "fid", "weights", "likelihood", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
