@@ -19,15 +19,17 @@ def collect() -> dict:
     from genai_engine import __version__
     from genai_engine.data import builtin_dataset_names
     from genai_engine.devices import available_devices, describe_device, resolve_device
+    from genai_engine.errors import WeightsError
+    from genai_engine.metrics.features.domain import default_weights_path
+    from genai_engine.metrics.features.inception import find_inception_weights
     from genai_engine.resources import demo_checkpoint_path, resources_dir, user_data_dir
 
-    weights = {}
     try:
-        from genai_engine.metrics.weights import find_weight_files
-
-        weights = {name: str(path) if path else None for name, path in find_weight_files().items()}
-    except ImportError:  # the evaluation package is optional in a trimmed build
-        pass
+        inception = str(find_inception_weights()[0])
+    except WeightsError:
+        inception = None  # `genai-lab weights install` gets them
+    domain = default_weights_path()
+    weights = {"inception": inception, "domain": str(domain) if domain.is_file() else None}
     demo = demo_checkpoint_path()
     return {
         "genai_lab": __version__,
