@@ -1,14 +1,15 @@
 """GUI speed: slider-to-pixels latency, event-loop stalls and training speed inside the app.
 
-    QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_gui.py [--repeats 3] [--epochs 2]
+    QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_gui.py [--repeats 3] [--torch-threads 1]
 
 On the demo model (or, if ``resources/models/demo_vae.pt`` is absent, a default model trained
 for one epoch first), the Explore tab is shown at 1280x800 with the encoded test-set map. Each
-repeat trains the default model on Fashion-MNIST twice, in the same process: headless (the
-engine's ``train`` drained in a plain loop) and inside the app (the same generator through the
-``TaskRunner``). While the in-app run trains, a simulated drag moves the most informative
-latent slider back and forth, one ``setValue`` every 8 ms (a 125 Hz mouse) from a timer, so the
-event loop runs between steps exactly as it does during a real drag.
+repeat trains the default model on Fashion-MNIST three times in the same process, in rotating
+order: headless (the engine's ``train`` drained in a plain loop), inside the app (the same
+generator through the ``TaskRunner`` while the event loop runs) and inside the app while a
+simulated drag moves the most informative latent slider back and forth: one ``setValue``
+every 8 ms (a 125 Hz mouse) from a timer, so the event loop runs between steps as it does
+during a real drag.
 
 What is measured:
 - latency: from a slider value change to the end of ``ImageItem.paint`` for the first frame
@@ -17,7 +18,8 @@ What is measured:
   where pyqtgraph turns the new array into a QImage and draws it into the window's backing
   store, so this is the new pixels rendered, not merely the array handed over.
 - stall: a 5 ms ``PreciseTimer`` records how late each tick fires while training runs; the
-  longest lateness is the longest the event loop was blocked.
+  longest lateness is the longest the event loop was blocked. A watchdog thread prints where
+  the GUI thread was during stalls over 100 ms.
 - training speed: ``TrainingDone.samples_per_s`` (optimisation only, evaluation excluded).
 
 Medians over repeats are reported; the last line printed is one JSON object.
@@ -31,16 +33,20 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from desktop.refcount_guard import protect_singletons  # noqa: E402
 from desktop.state import AppState  # noqa: E402
 from desktop.tabs.explore_tab import ExploreTab  # noqa: E402
 from genai_engine.checkpoints import load_checkpoint  # noqa: E402
@@ -50,30 +56,6 @@ from genai_engine.training import TrainConfig, train  # noqa: E402
 
 DRAG_INTERVAL_MS = 8
 STALL_TICK_MS = 5
-
-
-def guard_pyside_emit_refcount() -> bool:
-    """Work around PySide6 6.12.0 on CPython < 3.12: every ``Signal.emit`` returns ``True``
-    without a new reference, so each emit drops ``Py_True``'s refcount by one and the process
-    aborts ("bool_dealloc") after ~10k emits. If the leak is seen, make True/False effectively
-    immortal, as CPython 3.12 does. Returns whether the workaround was applied.
-    """
-    from PySide6.QtCore import QObject, Signal
-
-    class Probe(QObject):
-        fired = Signal(object)
-
-    probe = Probe()
-    before = sys.getrefcount(True)
-    for _ in range(10):
-        probe.fired.emit(None)
-    leaking = sys.getrefcount(True) - before <= -10
-    if leaking and sys.implementation.name == "cpython" and sys.version_info < (3, 12):
-        import ctypes
-
-        for obj in (True, False):
-            ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-    return leaking
 
 
 def load_fashion_mnist():
@@ -121,15 +103,42 @@ class StallMeter:
 
     def start(self, context=lambda: "") -> None:
         self.lateness_ms, self.long_stalls, self.context = [], [], context
+        self.stacks: list[str] = []
         self.clock.start()
         self._last = 0.0
+        self._beat = time.perf_counter()
+        self._watching = True
+        self._watchdog = threading.Thread(target=self._watch, daemon=True)
+        self._watchdog.start()
         self.timer.start()
 
     def stop(self) -> None:
         self.timer.stop()
+        self._watching = False
+        self._watchdog.join()
+
+    def _watch(self) -> None:
+        """While the GUI thread is silent for > 100 ms, note where it is (once per stall)."""
+        main_id, noted = threading.main_thread().ident, None
+        while self._watching:
+            time.sleep(0.02)
+            beat = self._beat
+            if time.perf_counter() - beat > 0.1 and noted != beat and len(self.stacks) < 5:
+                noted = beat
+                frames = sys._current_frames()
+                where = []
+                for ident, frame in frames.items():  # the GUI thread first, then the others
+                    if ident == threading.get_ident():
+                        continue
+                    name = "GUI" if ident == main_id else f"thread {ident}"
+                    depth = -4 if ident == main_id else -2
+                    where.append(f"  [{name}]\n" + "".join(traceback.format_stack(frame)[depth:]))
+                where.sort(key=lambda text: not text.startswith("  [GUI]"))
+                self.stacks.append("".join(where))
 
     def _tick(self) -> None:
         now = self.clock.nsecsElapsed() / 1e6
+        self._beat = time.perf_counter()
         late = max(0.0, now - self._last - STALL_TICK_MS)
         self.lateness_ms.append(late)
         if late > 50:
@@ -190,23 +199,41 @@ def drive_drag(app, tab, probe, *, min_steps: int, until=None) -> tuple[list[flo
     return latencies(requests, probe.frames), len(requests)
 
 
-def train_in_app(app, state, tab, probe, stall, dataset, config, steps) -> dict:
-    """Train through the TaskRunner while dragging; the run's speed, latencies and stalls."""
+def training_work(dataset, config, threads: int | None):
+    """The engine's trainer, with torch's intra-op thread count set in the thread that runs it
+    (OpenMP keeps the setting per thread, so the app's worker and the main thread match)."""
+    def work(control=None):
+        if threads:
+            torch.set_num_threads(threads)
+        return train(dataset, None, config, control=control)
+    return work
+
+
+def train_in_app(app, state, tab, probe, stall, dataset, config, steps, threads, drag) -> dict:
+    """Train through the TaskRunner, dragging or not; the run's speed, stalls (and latencies)."""
     finished, last = {}, {"record": "starting"}
 
     def describe(record) -> None:
-        last["record"] = f"{type(record).__name__} epoch {record.epoch}"
+        last["record"] = f"{type(record).__name__} epoch {getattr(record, 'epoch', '-')}"
 
-    state.runner.submit("benchmark training",
-                        lambda control: train(dataset, None, config, control=control),
+    state.runner.submit("benchmark training", training_work(dataset, config, threads),
                         on_progress=describe, on_finished=lambda done: finished.update(done=done))
     stall.start(lambda: last["record"])
-    lat, count = drive_drag(app, tab, probe, min_steps=steps, until=lambda: "done" in finished)
+    result = {}
+    if drag:
+        lat, count = drive_drag(app, tab, probe, min_steps=steps, until=lambda: "done" in finished)
+        result.update(latencies=lat, steps=count)
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.timeout.connect(lambda: "done" in finished and loop.quit())
+    poll.start(20)
+    loop.exec()  # the event loop runs as in the app while training finishes
+    poll.stop()
     stall.stop()
-    wait(app, lambda: "done" in finished, 600)
-    return {"app": finished["done"].samples_per_s, "latencies": lat, "steps": count,
-            "stall_max": max(stall.lateness_ms), "stall_p99": percentile(stall.lateness_ms, 99),
-            "long_stalls": stall.long_stalls}
+    result.update(images_per_s=finished["done"].samples_per_s, stall_max=max(stall.lateness_ms),
+                  stall_p99=percentile(stall.lateness_ms, 99), long_stalls=stall.long_stalls,
+                  stacks=stall.stacks)
+    return result
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -216,18 +243,22 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=2, help="epochs per training run")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per training run")
     parser.add_argument("--steps", type=int, default=300, help="minimum drag steps per repeat")
     parser.add_argument("--checkpoint", help="model to explore (default: the demo model)")
     parser.add_argument("--switch-interval-ms", type=float, default=None,
                         help="set sys.setswitchinterval (the GIL hand-over period; Python's "
                              "default is 5 ms) to see its effect on latency")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch intra-op threads for both training runs (default: torch's); on "
+                             "a machine busy with other work, 2 OpenMP threads on 2 cores can "
+                             "train 5x slower than 1, which swamps the comparison")
     args = parser.parse_args()
     if args.switch_interval_ms is not None:
         sys.setswitchinterval(args.switch_interval_ms / 1000)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    refcount_workaround = guard_pyside_emit_refcount()
+    refcount_workaround = protect_singletons()  # PySide6 6.12 on Python 3.11 leaks references
     dataset = load_fashion_mnist()
     state = AppState(device="cpu")
     state.set_dataset(dataset)
@@ -252,23 +283,33 @@ def main() -> None:
     config = TrainConfig(epochs=args.epochs, device="cpu")
     stall = StallMeter()
     runs = []
+    modes = ["headless", "app_idle", "app_drag"]
     for repeat in range(args.repeats):
-        headless_first = repeat % 2 == 0  # alternate the order so drift in load evens out
         result = {}
-        for where in (("headless", "app") if headless_first else ("app", "headless")):
-            if where == "headless":
-                result["headless"] = drain(train(dataset, None, config)).samples_per_s
+        for mode in modes[repeat % 3:] + modes[:repeat % 3]:  # rotate so load drift evens out
+            if mode == "headless":
+                work = training_work(dataset, config, args.torch_threads)
+                result["headless"] = drain(work()).samples_per_s
                 continue
-            result.update(train_in_app(app, state, tab, probe, stall, dataset, config, args.steps))
+            run = train_in_app(app, state, tab, probe, stall, dataset, config, args.steps,
+                               args.torch_threads, drag=mode == "app_drag")
+            result[mode] = run.pop("images_per_s")
+            result.update({f"{mode}_{k}" if k.startswith(("stall", "long", "stacks")) else k: v
+                           for k, v in run.items()})
         result["p50"] = percentile(result["latencies"], 50)
         result["p95"] = percentile(result["latencies"], 95)
         runs.append(result)
         print(f"repeat {repeat + 1}: {result['steps']} drag steps, latency p50 {result['p50']:.2f} ms "
-              f"p95 {result['p95']:.2f} ms, longest stall {result['stall_max']:.1f} ms, training "
-              f"{result['app']:.0f} img/s in app vs {result['headless']:.0f} headless", flush=True)
-        if result["long_stalls"]:
-            print(f"  stalls over 50 ms (s into the run, ms, last training record): "
-                  f"{sorted(result['long_stalls'], key=lambda s: -s[1])[:5]}", flush=True)
+              f"p95 {result['p95']:.2f} ms; longest stall {result['app_idle_stall_max']:.1f} ms "
+              f"(not dragging), {result['app_drag_stall_max']:.1f} ms (dragging); training img/s "
+              f"headless {result['headless']:.0f}, app {result['app_idle']:.0f}, app while "
+              f"dragging {result['app_drag']:.0f}", flush=True)
+        for mode in ("app_idle", "app_drag"):
+            stalls = sorted(result[f"{mode}_long_stalls"], key=lambda s: -s[1])[:5]
+            if stalls:
+                print(f"  {mode} stalls over 50 ms (s into run, ms, last record seen): {stalls}")
+            for stack in result[f"{mode}_stacks"][:2]:
+                print(f"  {mode}, where the threads were during a stall:\n{stack}", flush=True)
 
     state.runner.shutdown()
     med = lambda key: statistics.median(r[key] for r in runs)
@@ -289,12 +330,17 @@ def main() -> None:
         "latency_pooled_p95_ms": round(percentile(pooled, 95), 2),
         "latency_idle_p50_ms": round(percentile(idle, 50), 2),
         "latency_idle_p95_ms": round(percentile(idle, 95), 2),
-        "longest_stall_ms": round(med("stall_max"), 1),
-        "stall_p99_ms": round(med("stall_p99"), 2),
-        "train_images_per_s_app": round(med("app")),
+        "longest_stall_ms": round(med("app_idle_stall_max"), 1),
+        "longest_stall_while_dragging_ms": round(med("app_drag_stall_max"), 1),
+        "stall_p99_ms": round(med("app_idle_stall_p99"), 2),
+        "stall_p99_while_dragging_ms": round(med("app_drag_stall_p99"), 2),
         "train_images_per_s_headless": round(med("headless")),
-        "train_ratio_app_over_headless": round(med("app") / med("headless"), 3),
-        "pyside_emit_refcount_workaround": refcount_workaround,
+        "train_images_per_s_app": round(med("app_idle")),
+        "train_images_per_s_app_while_dragging": round(med("app_drag")),
+        "train_ratio_app_over_headless": round(med("app_idle") / med("headless"), 3),
+        "train_ratio_app_while_dragging_over_headless": round(med("app_drag") / med("headless"), 3),
+        "refcount_guard_applied": refcount_workaround,
+        "torch_threads": args.torch_threads or torch.get_num_threads(),
         "gil_switch_interval_ms": sys.getswitchinterval() * 1000,
         "load_average_1min": round(os.getloadavg()[0], 2),
         "targets": {"latency_p95_ms": 16, "longest_stall_ms": 50, "train_ratio": 0.9},
