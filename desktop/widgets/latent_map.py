@@ -79,7 +79,17 @@ class LatentMap(pg.PlotWidget):
             plot.addItem(item)
             self._items.append(item)
         self.legend.setVisible(labels is not None)
-        self.view.autoRange(padding=0.04)
+        self.fit()
+
+    def fit(self) -> None:
+        """Show every point, with headroom at the top so the legend does not cover any."""
+        if not len(self.xy):
+            return
+        (x0, y0), (x1, y1) = self.xy.min(0).astype(float), self.xy.max(0).astype(float)
+        dx, dy = max(x1 - x0, 1e-6), max(y1 - y0, 1e-6)
+        top = 0.3 if self.legend.isVisible() else 0.04
+        self.view.setRange(xRange=(x0 - 0.04 * dx, x1 + 0.04 * dx),
+                           yRange=(y0 - 0.04 * dy, y1 + top * dy), padding=0)
 
     def clear_points(self) -> None:
         plot = self.getPlotItem()
