@@ -51,6 +51,9 @@ def atomic_torch_save(payload: dict, path: str | os.PathLike) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    # A process killed mid-save leaves its temp file behind; the next good save clears them.
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
         dir_fd = os.open(path.parent, os.O_DIRECTORY)
         try:
