@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genai_engine.metrics.frechet import frechet_distance, psd_sqrt, trace_sqrt_product
+from genai_engine.metrics.frechet import frechet_distance, psd_factor, trace_sqrt_product
 
 
 @dataclass
@@ -76,7 +76,7 @@ def fid_bootstrap(
             raise ValueError("give real features or the real mean and covariance")
         real_mean = np.asarray(real_mean, dtype=np.float64)
         real_cov = np.asarray(real_cov, dtype=np.float64)
-        fixed_sqrt = psd_sqrt(real_cov)
+        fixed_factor = psd_factor(real_cov)
         fixed_trace = float(np.trace(real_cov))
         if estimate is None:
             estimate = frechet_distance(fake.mean(0), np.cov(fake, rowvar=False), real_mean, real_cov)
@@ -93,7 +93,7 @@ def fid_bootstrap(
         wf = rng.multinomial(len(fake), np.full(len(fake), 1.0 / len(fake))).astype(np.float64)
         mf, cf = _weighted_stats(fake, wf, dtype)
         if real is None:
-            mr, tr_r, tsp = real_mean, fixed_trace, trace_sqrt_product(real_cov, cf, fixed_sqrt)
+            mr, tr_r, tsp = real_mean, fixed_trace, trace_sqrt_product(real_cov, cf, fixed_factor)
         else:
             wr = rng.multinomial(len(real), np.full(len(real), 1.0 / len(real))).astype(np.float64)
             mr, cr = _weighted_stats(real, wr, dtype)
