@@ -88,20 +88,34 @@ def test_a_fast_drag_keeps_one_in_flight_and_ends_on_the_last_value(qtbot, jobs)
     assert fake.calls == jobs.started_jobs < 60, "overwritten requests must never run"
     assert slot_threads == {threading.main_thread()}, "results must arrive in the GUI thread"
     assert fake.threads and threading.main_thread().name not in fake.threads
+    # The service task gives its pool thread back soon after the last request.
+    qtbot.waitUntil(lambda: not jobs.runner.active, timeout=5_000)
 
 
 def test_discard_drops_results_already_requested(qtbot, jobs):
-    fake = SlowFake(0.05)
-    shown = []
+    gate = threading.Event()
+    ran, shown = [], []
     jobs.ready.connect(lambda result, tag: shown.append(result))
-    jobs.request(fake.job("old model, running"))
-    jobs.request(fake.job("old model, pending"))
-    jobs.discard()  # e.g. the model changed under the view
+
+    def old(name):
+        def run():
+            ran.append(name)
+            gate.wait(5)
+            return name
+        return run
+
+    try:
+        jobs.request(old("old model, running"))
+        qtbot.waitUntil(lambda: ran == ["old model, running"], timeout=5_000)
+        jobs.request(old("old model, pending"))
+        jobs.discard()  # e.g. the model changed under the view
+    finally:
+        gate.set()
     qtbot.waitUntil(lambda: not jobs.busy, timeout=5_000)
     assert shown == []
-    assert fake.calls == 1, "the discarded pending request must not run"
+    assert ran == ["old model, running"], "the discarded pending request must not run"
 
-    jobs.request(fake.job("new model"))
+    jobs.request(lambda: "new model")
     qtbot.waitUntil(lambda: settled(jobs), timeout=5_000)
     assert shown == ["new model"]
 
