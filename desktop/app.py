@@ -48,10 +48,6 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.self_test import run as run_self_test
 
         return run_self_test(argv)
-    if any(arg.startswith("--self-test") for arg in argv):
-        from desktop.self_test import run
-
-        return run(argv)
     __import__("torch")  # on Windows torch must load its DLLs before Qt does
 
     from PySide6.QtCore import QCoreApplication, Qt
@@ -83,10 +79,6 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.self_test import startup_probe
 
         startup_probe(window, probe)
-    if os.environ.get("GENAI_LAB_STARTUP_PROBE"):  # tests/benchmarks/bench_startup.py
-        from desktop.self_test import startup_probe
-
-        startup_probe(window, os.environ["GENAI_LAB_STARTUP_PROBE"])
     log.info("GenAI Lab started; log file %s", log_path)
     code = app.exec()
     log.info("GenAI Lab closed (%s)", code)
