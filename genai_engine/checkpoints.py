@@ -38,13 +38,17 @@ class Checkpoint:
         return self.raw.get("timeline", [])
 
 
-def atomic_torch_save(payload: dict, path: str | os.PathLike) -> Path:
+def atomic_write(path: str | os.PathLike, write) -> Path:
+    """Write a file via ``write(handle)`` into a temp file, fsync, then rename over ``path``.
+
+    A crash at any moment leaves either the old file or the new one, never a torn one.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -61,6 +65,10 @@ def atomic_torch_save(payload: dict, path: str | os.PathLike) -> Path:
         finally:
             os.close(dir_fd)
     return path
+
+
+def atomic_torch_save(payload: dict, path: str | os.PathLike) -> Path:
+    return atomic_write(path, lambda handle: torch.save(payload, handle))
 
 
 def save_checkpoint(path, model: VAE, *, train_config: dict, epoch: int, history: dict,

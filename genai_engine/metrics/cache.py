@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from genai_engine.checkpoints import atomic_write
 from genai_engine.metrics.statistics import FeatureStats
 
 CACHE_VERSION = 1
@@ -108,17 +108,7 @@ def save_entry(entry: RealStatsEntry, root: str | os.PathLike | None = None) -> 
     arrays["info"] = np.asarray(json.dumps(entry.info, sort_keys=True, default=str))
     for k, radii in entry.radii.items():
         arrays[f"radii_k{int(k)}"] = np.asarray(radii, dtype=np.float32)
-    fd, tmp = tempfile.mkstemp(prefix=".real-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
 
 def clear_cache(root: str | os.PathLike | None = None) -> int:
