@@ -52,22 +52,26 @@ def register(subparsers) -> None:
 
 
 def _progress_printer():
+    """stderr progress: a live bar on a terminal, else a line per stage and per 10 %."""
     from genai_engine.commands.progress import ProgressLine
 
     line = ProgressLine(sys.stderr)
-    last_stage = [None]
+    state = {"stage": None, "decile": -1}
 
     def show(record) -> None:
-        if record.stage != last_stage[0]:
-            if last_stage[0] is not None:
-                line.close()
-            last_stage[0] = record.stage
-            if record.stage in ("loading", "metrics", "cancelled") or not line.enabled:
+        if record.stage != state["stage"]:
+            line.close()
+            state["stage"], state["decile"] = record.stage, -1
+            if record.stage in ("loading", "metrics", "cancelled"):
                 line.message(f"{record.stage}: {record.message}")
                 return
         if record.stage in ("real features", "generated features"):
-            line.update(record.fraction, f"{record.message} ({record.seconds:.0f} s)",
-                        force=record.done == record.total)
+            if line.enabled:
+                line.update(record.fraction, f"{record.message} ({record.seconds:.0f} s)",
+                            force=record.done == record.total)
+            elif int(record.fraction * 10) > state["decile"]:
+                state["decile"] = int(record.fraction * 10)
+                line.message(f"{record.message} ({record.seconds:.0f} s)")
         elif record.stage == "metrics":
             line.message(f"  {record.message}")
 

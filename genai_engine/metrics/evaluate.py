@@ -31,6 +31,7 @@ from genai_engine.metrics.statistics import FeatureStats
 FEATURE_CHOICES = ("domain", "inception")
 DEFAULT_N = 10_000
 SAMPLE_CHUNK = 1000  # generated images are drawn in fixed chunks: results do not depend on batch size
+REAL_RESERVOIR_SEED = 1
 
 
 @dataclass
@@ -266,8 +267,8 @@ def evaluate(
     device: ``auto`` | ``cpu`` | ``cuda`` | ``mps``; statistics are always float64 on the CPU.
     kid, precision_recall_k (None: skip), inception_score_splits (None: skip): which extras.
     bootstrap: replicates for the FID interval (None: 100 for features up to 512-d, none for
-        Inception's 2048-d, where each replicate costs two 2048x2048 eigendecompositions,
-        seconds on a CPU; 0: no interval).
+        Inception's 2048-d, where each replicate (a 2048x2048 covariance from 10,000 rows and
+        its eigenvalues) takes seconds on a CPU; 0: no interval).
     max_features: rows kept per side for KID, precision/recall and the bootstrap.
     use_cache / cache_dir: real-data statistics are cached on disk per (dataset fingerprint,
         split, network, preprocessing); a cache entry for other data is never used.
@@ -315,16 +316,18 @@ def evaluate(
     yield EvalProgress("loading", 1, 1, elapsed(), f"features: {net.label}")
 
     # --- real statistics: cached or computed -----------------------------------------------
+    # The kept real rows use a fixed seed: the user's sampling seed must not invalidate
+    # (for Inception: minutes of) cached real statistics.
     key = stats_cache.CacheKey(
         real_src.fingerprint or "", real_src.split, net.network_id, net.preprocessing,
-        max_features, seed,
+        max_features, REAL_RESERVOIR_SEED,
     )
     entry = stats_cache.load_entry(key, cache_dir) if use_cache and real_src.fingerprint else None
     cache_hit = entry is not None
     if entry is None:
         t0 = time.perf_counter()
         stats = FeatureStats(net.dim)
-        reservoir = FeatureReservoir(max_features, net.dim, seed=seed + 1)
+        reservoir = FeatureReservoir(max_features, net.dim, seed=REAL_RESERVOIR_SEED)
         done = 0
         for images in real_src.batches(batch):
             if cancelled():

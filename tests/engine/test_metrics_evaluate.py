@@ -181,7 +181,7 @@ def test_fid_command_json(fashion, shipped_domain, tmp_path, capsys, monkeypatch
     for key in ("fid", "kid_mean", "kid_std", "n_real", "n_fake", "features", "seconds"):
         assert key in data
     assert data["n_real"] == 10_000 and data["n_fake"] == 400 and data["features"] == "domain"
-    assert "real features" in out.err  # progress goes to stderr
+    assert "generated images 400/400" in out.err  # progress goes to stderr
 
 
 def test_weights_install_from_a_file_checks_the_hash(tmp_path, monkeypatch):
