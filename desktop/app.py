@@ -12,8 +12,6 @@ import multiprocessing
 import os
 import sys
 
-from desktop.refcount_guard import protect_singletons
-
 log = logging.getLogger("desktop")
 
 
@@ -41,7 +39,6 @@ def setup_logging() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
-    protect_singletons()  # before any Qt call: PySide6 6.12 on Python 3.11 leaks None refs
     argv = list(sys.argv[1:] if argv is None else argv)
     log_path = setup_logging()
     if argv and argv[0].startswith("--self-test"):
@@ -61,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "genai-lab", *argv])
     app.setStyle("Fusion")
+    from PySide6.QtGui import QIcon
+
+    from genai_engine.resources import resources_dir
+
+    # Linux ignores the executable's icon; the window sets its own.
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "genai-lab-256.png")))
 
     from desktop.main_window import MainWindow
 

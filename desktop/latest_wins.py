@@ -66,7 +66,7 @@ class LatestWins(QObject):
             self._alive = True
             self._cond.notify()
         if start:
-            self.runner.submit(self.name, self._serve, on_progress=self._on_result)
+            self.runner.submit(self.name, self._serve, on_progress=self._on_result, quiet=True)
         return self.generation
 
     def discard(self) -> None:

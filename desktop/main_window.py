@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from desktop.loaders import DEFAULT_DATASET, Loader
 from desktop.preferences_dialog import PreferencesDialog
-from desktop.refcount_guard import protect_singletons
 from desktop.settings import Settings
 from desktop.state import AppState
 from desktop.tabs.evaluate_tab import EvaluateTab
@@ -39,7 +38,6 @@ from genai_engine.errors import GenAIError
 from genai_engine.resources import demo_checkpoint_path, user_data_dir
 
 log = logging.getLogger(__name__)
-protect_singletons()  # also when the window is built without desktop.app (benchmarks, scripts)
 
 TAB_NAMES = ("Train", "Explore", "Interpolate", "Evaluate")
 EXPORT_COUNT = 64
@@ -213,7 +211,7 @@ class MainWindow(QMainWindow):
         self.device_label.setText(f"Device: {label}")
 
     def _tasks_changed(self, _handle=None) -> None:
-        names = [handle.name for handle in self.state.runner.active]
+        names = [handle.name for handle in self.state.runner.active if not handle.quiet]
         if not names:
             self.task_label.setText("Ready")
             return

@@ -50,9 +50,10 @@ class TaskSignals(QObject):
 class TaskHandle:
     """What a caller keeps: the signals to connect, and cancel/pause/resume."""
 
-    def __init__(self, task_id: int, name: str) -> None:
+    def __init__(self, task_id: int, name: str, quiet: bool = False) -> None:
         self.id = task_id
         self.name = name
+        self.quiet = quiet  # an interactive helper (e.g. slider decoding), not a task to announce
         self.control = TaskControl()
         self.signals = TaskSignals()
         self.done = False
@@ -113,9 +114,12 @@ class TaskRunner(QObject):
         return list(self._active.values())
 
     def submit(self, name: str, work: Work, *, on_progress=None, on_finished=None,
-               on_error=None, on_cancelled=None) -> TaskHandle:
-        """Start ``work`` on the pool. Callbacks are connected before the task starts."""
-        handle = TaskHandle(next(self._ids), name)
+               on_error=None, on_cancelled=None, quiet: bool = False) -> TaskHandle:
+        """Start ``work`` on the pool. Callbacks are connected before the task starts.
+
+        ``quiet`` tasks (short interactive work) are not shown as the running task.
+        """
+        handle = TaskHandle(next(self._ids), name, quiet)
         signals = handle.signals
         for signal, slot in ((signals.progress, on_progress), (signals.finished, on_finished),
                              (signals.errored, on_error), (signals.cancelled, on_cancelled)):

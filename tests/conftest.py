@@ -14,7 +14,3 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # test run never touches the real per-user data directory (tests may override it per test).
 os.environ.setdefault("GENAI_LAB_HOME", tempfile.mkdtemp(prefix="genai-lab-tests-"))
 
-# PySide6 6.12 on Python 3.11 leaks references to None; see desktop/refcount_guard.py.
-from desktop.refcount_guard import protect_singletons  # noqa: E402 - after the env is set
-
-protect_singletons()

@@ -46,7 +46,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from desktop.refcount_guard import protect_singletons  # noqa: E402
 from desktop.state import AppState  # noqa: E402
 from desktop.tabs.explore_tab import ExploreTab  # noqa: E402
 from genai_engine.checkpoints import load_checkpoint  # noqa: E402
@@ -258,7 +257,6 @@ def main() -> None:
         sys.setswitchinterval(args.switch_interval_ms / 1000)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    refcount_workaround = protect_singletons()  # PySide6 6.12 on Python 3.11 leaks references
     dataset = load_fashion_mnist()
     state = AppState(device="cpu")
     state.set_dataset(dataset)
@@ -339,7 +337,6 @@ def main() -> None:
         "train_images_per_s_app_while_dragging": round(med("app_drag")),
         "train_ratio_app_over_headless": round(med("app_idle") / med("headless"), 3),
         "train_ratio_app_while_dragging_over_headless": round(med("app_drag") / med("headless"), 3),
-        "refcount_guard_applied": refcount_workaround,
         "torch_threads": args.torch_threads or torch.get_num_threads(),
         "gil_switch_interval_ms": sys.getswitchinterval() * 1000,
         "load_average_1min": round(os.getloadavg()[0], 2),

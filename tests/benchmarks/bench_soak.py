@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import torch  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from desktop.refcount_guard import protect_singletons  # noqa: E402
 from desktop.state import AppState  # noqa: E402
 from desktop.tabs.explore_tab import ExploreTab  # noqa: E402
 from genai_engine.checkpoints import load_checkpoint  # noqa: E402
@@ -78,7 +77,6 @@ def main() -> None:
     torch.set_num_threads(1)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    protect_singletons()
     from genai_engine.metrics.evaluate import evaluate
 
     dataset = subset(load_dataset("fashion-mnist"), args.train_images, 500)
