@@ -42,6 +42,19 @@ class FeatureStats:
         self._combine(len(x), mean, centred.T @ centred)
         return self
 
+    def update_moments(self, n: int, mean: np.ndarray, scatter: np.ndarray) -> FeatureStats:
+        """Fold in a batch already reduced elsewhere (e.g. by torch, beside the network):
+        its count, mean and centred scatter ``sum (x - mean)(x - mean)^T``."""
+        mean = np.asarray(mean, dtype=np.float64)
+        scatter = np.asarray(scatter, dtype=np.float64)
+        if mean.shape != (self.dim,) or scatter.shape != (self.dim, self.dim):
+            raise ValueError(f"expected moments of dimension {self.dim}")
+        if not (np.isfinite(mean).all() and np.isfinite(scatter).all()):
+            raise ValueError("features contain NaN or infinity")
+        if n > 0:
+            self._combine(int(n), mean, scatter)
+        return self
+
     def merge(self, other: FeatureStats) -> FeatureStats:
         """Fold another ``FeatureStats`` in (in place); returns ``self``."""
         if other.dim != self.dim:

@@ -159,6 +159,21 @@ def ensure_checkpoint(folder: Path) -> Path:
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
+
+
+def peak_rss_mb():
+    # VmHWM belongs to this program's own address space; ru_maxrss can report the parent's
+    # size when the child was forked from a large benchmark process before exec
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 from genai_engine.checkpoints import load_checkpoint
 from genai_engine.metrics.evaluate import EvalResult, evaluate
 ckpt = load_checkpoint(sys.argv[1])
@@ -171,7 +186,7 @@ for r in evaluate("fashion-mnist", ckpt, n=n, features="domain", device="cpu", *
 assert isinstance(r, EvalResult), r
 t2 = time.perf_counter()
 print(json.dumps({"fid": r.fid, "evaluate_s": t2 - t1, "process_s": t2 - t0, "cache_hit": r.real_cache_hit,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_rss_mb": peak_rss_mb(),
                   "timings": r.timings}))
 """
 

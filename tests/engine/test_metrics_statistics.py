@@ -38,6 +38,20 @@ def test_merge_equals_single_pass_and_is_order_free():
         merged.merge(FeatureStats(9))
 
 
+def test_update_moments_equals_update():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((300, 6)) + 3.0
+    direct = feed(FeatureStats(6), x, [50, 120])
+    moments = FeatureStats(6)
+    for part in np.split(x, [50, 120]):
+        centred = part - part.mean(0)
+        moments.update_moments(len(part), part.mean(0), centred.T @ centred)
+    np.testing.assert_allclose(moments.mean, direct.mean, rtol=1e-13)
+    np.testing.assert_allclose(moments.covariance, direct.covariance, rtol=1e-12)
+    with pytest.raises(ValueError):
+        moments.update_moments(2, np.zeros(5), np.zeros((5, 5)))
+
+
 def test_large_offset_keeps_precision():
     # raw sum-of-outer-products loses ~all digits here; the centred update does not
     rng = np.random.default_rng(2)
