@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -217,8 +218,12 @@ def _canonical_from_pytorch_fid(state: dict[str, torch.Tensor]) -> Canonical:
 def load_canonical_weights(path: str | os.PathLike, kind: str) -> Canonical:
     """Folded (weight, bias) per pytorch-fid conv name, from a file ``identify_weights`` knows."""
     if kind == "torchscript":
-        # The hash was checked against the one published file before this load.
-        state = torch.jit.load(str(path), map_location="cpu").state_dict()
+        # The hash was checked against the one published file before this load. (torch 2.13
+        # marks torch.jit.load deprecated; the tensors could also be read from the archive's
+        # data.pkl if it goes away.)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            state = torch.jit.load(str(path), map_location="cpu").state_dict()
         canonical = _canonical_from_torchscript(state)
     elif kind == "pytorch-fid":
         state = torch.load(path, map_location="cpu", weights_only=True)
