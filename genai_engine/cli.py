@@ -1,4 +1,4 @@
-"""``genai-lab``: with no command it opens the desktop app; with one it runs headless.
+"""The headless ``genai-lab`` commands (``desktop.launcher`` adds the app when given none).
 
 Each command lives in ``genai_engine/commands/<name>.py`` with ``register(subparsers)`` that
 adds its parser and sets ``func``. Headless commands never import Qt.
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genai-lab",
         description="GenAI Lab: train, explore and evaluate generative models. "
-        "Run with no command to open the desktop app.",
+        "Run `genai-lab` with no command to open the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"genai-lab {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -31,10 +31,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0].startswith("--self-test") or argv[0] in ("--gui",):
-        from desktop.app import main as gui_main  # the only place the CLI reaches Qt
-
-        return gui_main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
