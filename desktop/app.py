@@ -45,12 +45,16 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.self_test import run as run_self_test
 
         return run_self_test(argv)
-    __import__("torch")  # on Windows torch must load its DLLs before Qt does
+    if sys.platform == "win32":
+        __import__("torch")  # on Windows torch must load its DLLs before Qt does
 
     from PySide6.QtCore import QCoreApplication, Qt
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from desktop.settings import APPLICATION, ORGANIZATION
+    from desktop.loading_window import LoadingWindow
+    from desktop.settings import APPLICATION, ORGANIZATION, Settings
+    from genai_engine.resources import resources_dir
 
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
@@ -58,30 +62,50 @@ def main(argv: list[str] | None = None) -> int:
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "genai-lab", *argv])
     app.setStyle("Fusion")
-    from PySide6.QtGui import QIcon
-
-    from genai_engine.resources import resources_dir
-
     # Linux ignores the executable's icon; the window sets its own.
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "genai-lab-256.png")))
 
-    from desktop.main_window import MainWindow
+    sys.excepthook = lambda kind, error, tb: log.error("uncaught exception",
+                                                       exc_info=(kind, error, tb))
+    settings = Settings()
+    loading = LoadingWindow(settings)
+    probe = None
+    if os.environ.get("GENAI_LAB_STARTUP_PROBE"):  # the startup benchmark
+        from desktop.startup_probe import StartupProbe
 
-    window = MainWindow()
+        probe = StartupProbe(os.environ["GENAI_LAB_STARTUP_PROBE"])
+        probe.watch(loading, "shown")
+    windows = []  # the main window, once built: kept alive here
 
-    def report(kind, error, tb) -> None:
-        log.error("uncaught exception", exc_info=(kind, error, tb))
-        if not isinstance(error, KeyboardInterrupt):
-            window.show_error("Unexpected error",
-                              f"{kind.__name__}: {error}\n\nDetails are in {log_path}.")
+    def build_main_window() -> None:
+        try:
+            from desktop.main_window import MainWindow
 
-    sys.excepthook = report
-    window.show()
-    probe = os.environ.get("GENAI_LAB_STARTUP_PROBE")
-    if probe:  # the startup benchmark: time to first frame and to a ready session, then quit
-        from desktop.self_test import startup_probe
+            window = MainWindow(settings=settings)
+        except Exception as error:  # a broken install (torch missing): say so, then quit
+            log.exception("could not build the main window")
+            QMessageBox.critical(loading, "GenAI Lab could not start",
+                                 f"{type(error).__name__}: {error}\n\nDetails are in {log_path}.")
+            app.exit(1)
+            return
+        windows.append(window)
 
-        startup_probe(window, probe)
+        def report(kind, error, tb) -> None:
+            log.error("uncaught exception", exc_info=(kind, error, tb))
+            if not isinstance(error, KeyboardInterrupt):
+                window.show_error("Unexpected error",
+                                  f"{kind.__name__}: {error}\n\nDetails are in {log_path}.")
+
+        sys.excepthook = report
+        window.restoreGeometry(loading.saveGeometry())  # where the user may have moved it
+        if probe is not None:
+            probe.watch(window, "interactive")
+            probe.finish_when_ready(window)
+        window.show()
+        loading.close()
+
+    loading.first_frame.connect(build_main_window)
+    loading.show()
     log.info("GenAI Lab started; log file %s", log_path)
     code = app.exec()
     log.info("GenAI Lab closed (%s)", code)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.loaders import DEFAULT_DATASET, Loader
+from desktop.loading_window import MENU_TITLES, TAB_NAMES, place_window
 from desktop.preferences_dialog import PreferencesDialog
 from desktop.settings import Settings
 from desktop.state import AppState
@@ -39,7 +40,6 @@ from genai_engine.resources import demo_checkpoint_path, user_data_dir
 
 log = logging.getLogger(__name__)
 
-TAB_NAMES = ("Train", "Explore", "Interpolate", "Evaluate")
 EXPORT_COUNT = 64
 
 QUICK_GUIDE = """
@@ -78,7 +78,6 @@ class MainWindow(QMainWindow):
         self.last_error: tuple[str, str] | None = None
         self._error_boxes: list[QMessageBox] = []
         self.setWindowTitle("GenAI Lab")
-        self.setMinimumSize(1024, 680)
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("main_tabs")
@@ -108,9 +107,7 @@ class MainWindow(QMainWindow):
         self.train_tab.run_state_changed.connect(self._tasks_changed)
         self._update_actions()
 
-        geometry = self.settings.geometry
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+        place_window(self, self.settings)
         if restore_session:
             QTimer.singleShot(0, self.restore_session)
 
@@ -144,8 +141,8 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> None:
-        menus = self.menuBar()
-        file_menu = menus.addMenu("&File")
+        file_menu, edit_menu, view_menu, train_menu, help_menu = (
+            self.menuBar().addMenu(title) for title in MENU_TITLES)
         self.dataset_menu = self.loader.dataset_menu(self)
         file_menu.addMenu(self.dataset_menu)
         self.open_checkpoint_action = self._action(
@@ -164,26 +161,22 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
-        edit_menu = menus.addMenu("&Edit")
         self.preferences_action = self._action(
             edit_menu, "&Preferences…", self.show_preferences, QKeySequence.StandardKey.Preferences)
         self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
 
-        view_menu = menus.addMenu("&View")
         self.tab_actions = []
         for index in range(self.tabs.count()):
             name = self.tabs.tabText(index)
             self.tab_actions.append(self._action(
                 view_menu, name, lambda i=index: self.tabs.setCurrentIndex(i), f"Ctrl+{index + 1}"))
 
-        train_menu = menus.addMenu("&Training")
         self.start_action = self._action(train_menu, "&Start", self._start_training, "Ctrl+Return")
         self.pause_action = self._action(train_menu, "&Pause / Resume",
                                          self.train_tab.toggle_pause, Qt.Key.Key_Space)
         self.stop_action = self._action(train_menu, "S&top and Save", self.train_tab.stop,
                                         Qt.Key.Key_Escape)
 
-        help_menu = menus.addMenu("&Help")
         self._action(help_menu, "&Quick Guide", self.show_quick_guide,
                      QKeySequence.StandardKey.HelpContents)
         about = self._action(help_menu, "&About GenAI Lab", self.show_about)

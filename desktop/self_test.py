@@ -11,10 +11,6 @@ watchdog thread enforces that timeout even if the event loop hangs.
 The run works in a temporary home (runs, caches, settings), so it never changes the user's
 last dataset, last checkpoint or evaluation history; only the report and the log land in the
 real user data folder.
-
-``startup_probe`` is the benchmark hook (``GENAI_LAB_STARTUP_PROBE=FILE``): it records when
-the main window's first frame was painted and when the session (dataset and model) was ready,
-writes both to FILE and quits.
 """
 
 from __future__ import annotations
@@ -484,49 +480,3 @@ def run(argv: list[str] | None = None) -> int:
     if log_file is not None:
         log_file.close()
     return code
-
-
-# --- the startup benchmark's hook ---------------------------------------------------------------
-
-def startup_probe(window, path: str, ready_timeout_s: float = 20.0) -> None:
-    """Record the first painted frame (and when the session is ready) in ``path``, then quit.
-
-    Called by ``desktop.app.main`` right after ``window.show()`` when ``GENAI_LAB_STARTUP_PROBE``
-    names a file; ``tests/benchmarks/bench_startup.py`` reads it. Times are ``time.time()``.
-    """
-    from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication
-
-    marks: dict[str, float] = {}
-
-    def finish() -> None:
-        marks.setdefault("ready", float("nan"))
-        Path(path).write_text(json.dumps({"pid": os.getpid(), **marks}), encoding="utf-8")
-        window.confirm_close = False
-        window.close()
-        QApplication.quit()
-
-    def poll_ready() -> None:
-        state = window.state
-        if state.dataset is not None and state.model is not None:
-            marks["ready"] = time.time()
-            finish()
-        elif time.time() - marks["shown"] > ready_timeout_s:
-            finish()
-        else:
-            QTimer.singleShot(10, poll_ready)
-
-    def shown() -> None:
-        marks["shown"] = time.time()
-        marks["cpu_at_shown"] = time.process_time()  # all threads: a busy machine stretches
-        poll_ready()                                 # wall time, not this
-
-    class FirstPaint(QObject):
-        def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
-            if event.type() == QEvent.Type.Paint and "painted" not in marks:
-                marks["painted"] = time.time()
-                QTimer.singleShot(0, shown)  # after this paint returns, the frame is flushed
-            return False
-
-    window._startup_probe = FirstPaint(window)  # kept alive by the window
-    window.installEventFilter(window._startup_probe)
