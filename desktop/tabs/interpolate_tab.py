@@ -1,8 +1,9 @@
 """The Interpolate tab: walk the latent space between two endpoints and watch the decodings.
 
 Each endpoint is a dataset image (its encoder mean) or a prior sample. The path (lerp or slerp)
-is decoded on the worker pool, latest-wins, so dragging the step count or flipping the method
-never queues work: at most one decode runs and only the newest request's result is shown. The
+is decoded on the worker pool through ``desktop.latest_wins.LatestWins``, so dragging the step
+count or flipping the method never queues work: at most one decode runs, an older result never
+replaces a newer one, and the last request's result is always what stays on screen. The
 strip exports as a PNG or an animated GIF through ``genai_engine.animation``.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,8 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.latest_wins import LatestWins
 from desktop.state import AppState
-from desktop.task_runner import TaskRunner
 from desktop.widgets.image_view import ImageView
 from desktop.widgets.latent_endpoint import DATASET, PRIOR, Endpoint, EndpointEditor
 from genai_engine.animation import save_gif, save_strip
@@ -91,59 +92,6 @@ def interpolate(model: VAEInference, dataset: Dataset | None, request: Request) 
     frames = model.decode(paths[request.method], request.label if model.conditional else None)
     norms = {name: np.linalg.norm(path, axis=1) for name, path in paths.items()}
     return Interpolation(request, frames, norms, time.perf_counter() - began)
-
-
-class LatestWins(QObject):
-    """At most one job in flight, one pending slot that newer requests overwrite, and a
-    generation counter so a result that is no longer the newest request is dropped."""
-
-    result = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, runner: TaskRunner, name: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.runner, self.name = runner, name
-        self.generation = 0
-        self._in_flight = None
-        self._pending = None
-
-    @property
-    def busy(self) -> bool:
-        return self._in_flight is not None or self._pending is not None
-
-    def request(self, fn) -> None:
-        self.generation += 1
-        job = (self.generation, fn)
-        if self._in_flight is None:
-            self._start(job)
-        else:
-            self._pending = job
-
-    def _start(self, job) -> None:
-        generation, fn = job
-        # Every outcome goes through callbacks the runner connects before the task starts; a
-        # signal connected after ``call`` returns could miss a task that already ended.
-        self._in_flight = self.runner.call(
-            self.name, fn,
-            on_finished=lambda value, g=generation: self._deliver(g, value),
-            on_error=lambda message, g=generation: self._fail(g, message),
-            on_cancelled=self._ended)
-
-    def _deliver(self, generation: int, value) -> None:
-        if generation == self.generation:
-            self.result.emit(value)
-        self._ended()
-
-    def _fail(self, generation: int, message: str) -> None:
-        if generation == self.generation:
-            self.failed.emit(message)
-        self._ended()
-
-    def _ended(self) -> None:
-        self._in_flight = None
-        job, self._pending = self._pending, None
-        if job is not None:
-            self._start(job)
 
 
 def _columns_for(steps: int) -> int:
@@ -339,7 +287,7 @@ class InterpolateTab(QWidget):
         self.play_button.toggled.connect(self._play)
         self.play_timer.timeout.connect(self._advance)
         self.frame_spin.valueChanged.connect(self.play_timer.setInterval)
-        self.decoder.result.connect(self._show)
+        self.decoder.ready.connect(lambda result, _tag: self._show(result))
         self.decoder.failed.connect(self._failed)
         state.model_changed.connect(self._on_model)
         state.dataset_changed.connect(self._on_dataset)
