@@ -26,7 +26,7 @@ import numpy as np
 from genai_engine.checkpoints import atomic_write
 from genai_engine.metrics.statistics import FeatureStats
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the kept rows are a bottom-k sample (reservoir.py), not Algorithm R's
 
 
 def default_cache_dir() -> Path:

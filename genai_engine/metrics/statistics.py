@@ -73,6 +73,30 @@ class FeatureStats:
         self._mean += delta * (n_b / n)
         self.n = n
 
+    def all_reduce(self, context) -> FeatureStats:
+        """The statistics of the union of every rank's samples, on every rank (a new object).
+
+        ``context`` is a ``genai_engine.distributed.DistContext`` (anything with ``enabled``
+        and ``all_reduce_array``); with a single process it returns ``self``. Two float64
+        sums: first the counts and ``n * mean``, which give the global mean ``m``; then each
+        rank's scatter re-centred on ``m``, ``S_r + n_r (m_r - m)(m_r - m)^T``, whose sum is
+        the global centred scatter exactly (the k-way form of the pairwise update). Summing
+        raw moments ``sum x x^T`` instead would cancel digits when the features have a
+        large mean.
+        """
+        if not context.enabled:
+            return self
+        head = context.all_reduce_array(np.concatenate(([float(self.n)], self.n * self._mean)))
+        out = FeatureStats(self.dim)
+        out.n = int(round(head[0]))
+        if out.n == 0:
+            return out
+        out._mean = head[1:] / out.n
+        delta = self._mean - out._mean
+        local = self._scatter + np.outer(delta, delta) * self.n if self.n else self._scatter
+        out._scatter = context.all_reduce_array(local)
+        return out
+
     def copy(self) -> FeatureStats:
         out = FeatureStats(self.dim)
         out.n, out._mean, out._scatter = self.n, self._mean.copy(), self._scatter.copy()
@@ -110,12 +134,16 @@ class FeatureStats:
         out._mean, out._scatter = mean.copy(), scatter.copy()
         return out
 
-    def save(self, path: str | os.PathLike, meta: dict | None = None) -> None:
-        """Write an ``.npz`` (``n``, ``mean``, ``scatter``, plus ``mu``/``sigma`` for other tools)."""
+    def save(self, path, meta: dict | None = None) -> None:
+        """Write an ``.npz`` (``n``, ``mean``, ``scatter``, plus ``mu``/``sigma`` for other tools)
+        to a path or an open binary file."""
         arrays = self.to_arrays()
         arrays["mu"] = self.mean
         arrays["sigma"] = self.covariance
         arrays["meta"] = np.asarray(json.dumps(meta or {}, sort_keys=True))
+        if hasattr(path, "write"):
+            np.savez(path, **arrays)
+            return
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
 
