@@ -34,20 +34,23 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.state import AppState
 from desktop.task_runner import TaskHandle
+from desktop.widgets.epoch_fid_panel import EpochFidPanel, EpochFidRequest
 from desktop.widgets.evaluation_history import (
     COMPARABILITY_NOTE,
     FidPlot,
     HistoryModel,
     HistoryRow,
+    export_with_dialog,
     load_history,
     save_history,
-    write_csv,
+    show_export,
 )
 from desktop.widgets.evaluation_result import WARNING_STYLE, EvaluationResult
 from genai_engine.checkpoints import Checkpoint
@@ -117,6 +120,12 @@ class EvaluationRequest:
         if self.fake_path is not None:
             return self.fake_path
         return f"model samples (seed {self.seed})"
+
+
+def checkpoint_name(checkpoint: Checkpoint) -> str:
+    """'run-folder/checkpoint.pt': the run and the file, as the history names them."""
+    where = checkpoint.path
+    return f"{where.parent.name}/{where.name}" if where else "checkpoint"
 
 
 def feature_dim(features: str) -> int:
@@ -391,9 +400,13 @@ class EvaluateTab(QWidget):
         buttons = _hbox(self.export_button, self.clear_button)
         buttons.insertWidget(0, self.export_message, 1)
         history_layout.addLayout(buttons)
+        self.epoch_fid = EpochFidPanel(state, self.epoch_fid_request)
+        self.results_tabs = QTabWidget()
+        self.results_tabs.addTab(history_group, "History")
+        self.results_tabs.addTab(self.epoch_fid, "FID per epoch")
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(top)
-        right.addWidget(history_group)
+        right.addWidget(self.results_tabs)
         right.setSizes([330, 400])
 
         layout = QHBoxLayout(self)
@@ -444,9 +457,7 @@ class EvaluateTab(QWidget):
     def model_identity(self) -> ModelIdentity:
         checkpoint = self.state.checkpoint
         if checkpoint is not None and self.state.model is self._checkpoint_model:
-            where = checkpoint.path
-            name = f"{where.parent.name}/{where.name}" if where else "checkpoint"
-            return ModelIdentity(name, checkpoint.epoch)
+            return ModelIdentity(checkpoint_name(checkpoint), checkpoint.epoch)
         return ModelIdentity("current weights (not saved)", None)
 
     def _update_inputs(self, *_args) -> None:
@@ -472,6 +483,7 @@ class EvaluateTab(QWidget):
 
     def _update_run_button(self) -> None:
         problem = self.input_problem()
+        self.epoch_fid.set_problem(problem)
         self.run_button.setEnabled(not self.running and problem is None)
         self.run_button.setToolTip(problem or "Measure now (Ctrl+Return)")
         if not self.running:
@@ -577,6 +589,16 @@ class EvaluateTab(QWidget):
             model_name=who.name if from_model else "—",
             epoch=who.epoch if from_model else None,
         )
+
+    def epoch_fid_request(self) -> EpochFidRequest:
+        """The FID-per-epoch run of the open checkpoint, with this tab's settings."""
+        request, checkpoint = self.request(), self.state.checkpoint
+        return EpochFidRequest(
+            checkpoint, checkpoint_name(checkpoint),
+            request.real_path if request.real_path is not None else request.real_dataset,
+            request.real_split or "test", request.real_text, request.n, request.seed,
+            request.features, request.kid, request.device, request.inception_weights,
+            request.domain_weights)
 
     def run(self) -> TaskHandle | None:
         if self.running:
@@ -708,33 +730,13 @@ class EvaluateTab(QWidget):
 
     def export_csv(self, path: str | None = None) -> Path | None:
         """Write the history as CSV; ``path=None`` asks with a file dialog."""
-        if not self.history.rows:
-            self._report(False, "No evaluations to export yet.")
+        outcome = export_with_dialog(self, self.history.rows, path)
+        if outcome is None:
             return None
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(
-                self, "Export evaluations", str(Path.home() / "evaluations.csv"),
-                "CSV files (*.csv)")
-            if not path:
-                return None
-        target = Path(path)
-        if not target.suffix:
-            target = target.with_suffix(".csv")
-        try:
-            write_csv(self.history.rows, target)
-        except OSError as error:
-            self._report(False, f"Could not write {target}: {error.strerror or error}")
-            return None
-        self._report(True, f"Saved {len(self.history.rows)} evaluations to {target}")
-        return target
-
-    def _report(self, ok: bool, message: str) -> None:
-        color = "#1b7a1b" if ok else "#b00020"
-        self.export_message.setText(f"<span style='color:{color}'>{html.escape(message)}</span>")
-        self.state.status_message.emit(message)
-        if not ok:
-            self.state.error.emit("Export failed", message)
+        ok, message, target = outcome
+        show_export(self.export_message, self.state, ok, message)
         self.exported.emit(ok, message)
+        return target
 
 
 def _hbox(*widgets: QWidget) -> QHBoxLayout:

@@ -8,6 +8,7 @@ be followed across sessions.
 from __future__ import annotations
 
 import csv
+import html
 import json
 import logging
 import math
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtWidgets import QFileDialog
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +171,14 @@ class HistoryModel(QAbstractTableModel):
 CSV_FIELDS = [f.name for f in fields(HistoryRow)]
 
 
-def write_csv(rows: list[HistoryRow], path: str | os.PathLike) -> Path:
-    """One line per run with every field; empty cells where a metric was not computed."""
+def write_csv(rows: list, path: str | os.PathLike, row_type: type = HistoryRow) -> Path:
+    """One line per row (dataclasses of ``row_type``, default evaluation runs) with every
+    field; empty cells where a metric was not computed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer = csv.DictWriter(handle, fieldnames=[f.name for f in fields(row_type)])
         writer.writeheader()
         for row in rows:
             values = asdict(row)
@@ -183,6 +186,39 @@ def write_csv(rows: list[HistoryRow], path: str | os.PathLike) -> Path:
                                  "" if v is None else v) for k, v in values.items()})
     os.replace(tmp, path)
     return path
+
+
+def export_with_dialog(parent, rows: list, path: str | None, *, row_type: type = HistoryRow,
+                       title: str = "Export evaluations", file_name: str = "evaluations.csv",
+                       noun: str = "evaluations") -> tuple[bool, str, Path | None] | None:
+    """Write ``rows`` as CSV to ``path`` (None: ask with a file dialog; a missing suffix
+    becomes .csv). Returns (ok, message for the user, path written), or None when the user
+    closed the dialog."""
+    if not rows:
+        return False, f"No {noun} to export yet.", None
+    if path is None:
+        path, _ = QFileDialog.getSaveFileName(parent, title, str(Path.home() / file_name),
+                                              "CSV files (*.csv)")
+        if not path:
+            return None
+    target = Path(path)
+    if not target.suffix:
+        target = target.with_suffix(".csv")
+    try:
+        write_csv(rows, target, row_type)
+    except OSError as error:
+        return False, f"Could not write {target}: {error.strerror or error}", None
+    return True, f"Saved {len(rows)} {noun} to {target}", target
+
+
+def show_export(label, state, ok: bool, message: str) -> None:
+    """The outcome of an export: green or red in ``label``, in the status bar, and in an
+    error dialog when it failed."""
+    color = "#1b7a1b" if ok else "#b00020"
+    label.setText(f"<span style='color:{color}'>{html.escape(message)}</span>")
+    state.status_message.emit(message)
+    if not ok:
+        state.error.emit("Export failed", message)
 
 
 def load_history(path: Path) -> list[HistoryRow]:
@@ -233,7 +269,8 @@ class FidPlot(pg.PlotWidget):
         self.setToolTip(COMPARABILITY_NOTE + " Runs without an epoch (image folders) are not "
                         "plotted.")
         self.empty_text = pg.TextItem("Evaluate checkpoints of several epochs\nto follow FID "
-                                      "as the model trains", color="#888", anchor=(0.5, 0.5))
+                                      "as the model trains\n(or see “FID per epoch” below)",
+                                      color="#888", anchor=(0.5, 0.5))
         self.addItem(self.empty_text)
         self.empty_text.setPos(0.5, 0.5)
         self.series: dict[tuple[str, int, str], pg.PlotDataItem] = {}
