@@ -97,3 +97,11 @@ class VAEInference:
 
 def prior_samples(n: int, dim: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+
+
+def decode_each_class(decoder, z: np.ndarray, num_classes: int) -> np.ndarray:
+    """One latent "style" ``z`` (D,) decoded as every class of a conditional model, in one
+    batch: uint8 (K, H, W, C), tile k = ``decoder.decode(z, [k])``. ``decoder`` is anything
+    with ``VAEInference.decode``'s signature (e.g. one epoch of a training timeline)."""
+    z = np.asarray(z, np.float32).reshape(1, -1)
+    return decoder.decode(np.repeat(z, num_classes, 0), np.arange(num_classes, dtype=np.int64))

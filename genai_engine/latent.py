@@ -1,8 +1,20 @@
-"""Latent-space maths on numpy arrays: interpolation, projections, attribute vectors."""
+"""Latent-space maths on numpy arrays: interpolation, projections, attribute vectors, and
+``encode_split``, the generator that encodes a dataset split for maps and class means."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+from genai_engine.tasks import TaskControl
+
+if TYPE_CHECKING:
+    from genai_engine.inference import VAEInference
+
+ENCODE_BATCH = 500
 
 
 def lerp(z0: np.ndarray, z1: np.ndarray, steps: int) -> np.ndarray:
@@ -72,3 +84,47 @@ def sort_dims_by_kl(kl_per_dim: np.ndarray, active_threshold: float = 0.01):
     """Dimension order (most informative first) and a mask of 'active' units (KL > threshold)."""
     kl = np.asarray(kl_per_dim, dtype=np.float64)
     return np.argsort(-kl, kind="stable"), kl > active_threshold
+
+
+@dataclass
+class EncodeProgress:
+    done: int
+    total: int
+
+
+@dataclass
+class EncodedSplit:
+    """An encoded split: what a latent map, its clicks and the class means are computed from."""
+
+    model: VAEInference
+    codes: np.ndarray  # (N, D) posterior means
+    labels: np.ndarray | None
+    projection: PCAProjection
+    xy: np.ndarray  # (N, 2)
+    means: np.ndarray | None  # (K, D) class means
+
+
+def encode_split(model: VAEInference, images: np.ndarray, labels: np.ndarray | None,
+                 num_classes: int, control: TaskControl | None = None,
+                 batch_size: int = ENCODE_BATCH) -> Iterator[EncodeProgress | EncodedSplit]:
+    """Encode ``images`` in batches (an ``EncodeProgress`` and a cancel point after each), then
+    yield one ``EncodedSplit``: posterior means, their 2-D projection and the class means.
+
+    A conditional model encodes each image with its label. Cancelled, it ends without the
+    ``EncodedSplit``.
+    """
+    control = control or TaskControl()
+    total = len(images)
+    codes = []
+    for start in range(0, total, batch_size):
+        if not control.checkpoint():
+            return
+        stop = start + batch_size
+        chunk_labels = None if labels is None or not model.conditional else labels[start:stop]
+        mu, _ = model.encode(images[start:stop], chunk_labels)
+        codes.append(mu)
+        yield EncodeProgress(start + len(mu), total)
+    codes = np.concatenate(codes) if codes else np.zeros((0, model.latent_dim), np.float32)
+    projection = PCAProjection(codes)
+    means = class_means(codes, labels, num_classes) if labels is not None and num_classes else None
+    yield EncodedSplit(model, codes, labels, projection, projection(codes), means)

@@ -9,10 +9,13 @@ into one private model copy, so memory stays at one model however long the run w
     image = timeline.decode(z, epoch=3)             # (H, W, C) uint8 for z of shape (D,)
     epochs, images = timeline.decode_all(z)         # (T,), (T, H, W, C): one frame per epoch
     epochs, images = decode_timeline(checkpoint, z) # the same in one call
+    timeline.at(3).decode(z)                        # a decoder with VAEInference's decode()
+    filmstrip_epochs(timeline.epochs, 12)           # at most 12 of them, first and last kept
 
 Calls are thread-safe (one lock around the swap-and-decode), pure numpy in and out, and run
-under ``torch.inference_mode()``; an epoch's weights are converted to float32 on first use
-and kept.
+under ``torch.inference_mode()``; the private model copy is made on the first decode, and an
+epoch's weights are converted to float32 on first use and kept. Building a ``TimelineDecoder``
+only reads the snapshots' shapes, so a GUI thread may do it.
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ class TimelineDecoder:
     def __init__(self, checkpoint: Checkpoint, device: str | torch.device = "cpu") -> None:
         self.device = torch.device(device)
         self.config = checkpoint.model_config
-        self._model = copy.deepcopy(checkpoint.model).to(self.device).eval()
-        model_state = self._model.state_dict()
+        self.final_epoch = int(checkpoint.epoch)
+        self._source = checkpoint.model
+        self._model = None  # the private copy, made by the first decode
+        model_state = self._source.state_dict()
         entries = sorted(checkpoint.timeline, key=lambda entry: int(entry["epoch"]))
         self._snapshots: list[dict[str, torch.Tensor]] = []
         for entry in entries:
@@ -46,6 +51,7 @@ class TimelineDecoder:
             self._snapshots.append(state)
         self.epochs: list[int] = [int(entry["epoch"]) for entry in entries]
         self._float32: dict[int, dict[str, torch.Tensor]] = {}
+        self._at: dict[int, EpochDecoder] = {}
         self._loaded: int | None = None
         self._lock = threading.Lock()
 
@@ -59,7 +65,16 @@ class TimelineDecoder:
         position = int(np.searchsorted(self.epochs, int(epoch), side="right")) - 1
         return max(position, 0)
 
+    def at(self, epoch: int) -> EpochDecoder:
+        """The decoder as it was after ``epoch``, with ``VAEInference.decode``'s signature."""
+        epoch = self.epochs[self.index_of(epoch)]
+        if epoch not in self._at:  # one object per epoch: callers may compare them
+            self._at[epoch] = EpochDecoder(self, epoch)
+        return self._at[epoch]
+
     def _load(self, index: int) -> None:
+        if self._model is None:
+            self._model = copy.deepcopy(self._source).to(self.device).eval()
         if self._loaded == index:
             return
         weights = self._float32.get(index)
@@ -87,17 +102,38 @@ class TimelineDecoder:
             images = to_uint8_images(decoded_mean(self._model.decode(zt, self._labels(labels, len(zt)))))
         return images[0] if single else images
 
-    def decode_all(self, z: np.ndarray, labels=None) -> tuple[np.ndarray, np.ndarray]:
-        """One latent point ``z`` (D,) through every snapshot: (epochs int64 (T,), uint8
-        images (T, H, W, C)), oldest first."""
+    def decode_all(self, z: np.ndarray, labels=None, epochs=None) -> tuple[np.ndarray, np.ndarray]:
+        """One latent point ``z`` (D,) through every snapshot (or those of ``epochs``):
+        (epochs int64 (T,), uint8 images (T, H, W, C)), oldest first."""
         z = np.asarray(z, np.float32)
         if z.ndim != 1:
             raise GenAIError("decode_all takes one latent point of shape (D,)")
         if not self.epochs:
             raise GenAIError("this checkpoint keeps no per-epoch snapshots; train with this "
                              "version of GenAI Lab to record a timeline")
-        frames = [self.decode(z, epoch, labels) for epoch in self.epochs]
-        return np.asarray(self.epochs, np.int64), np.stack(frames)
+        epochs = self.epochs if epochs is None else [int(epoch) for epoch in epochs]
+        frames = [self.decode(z, epoch, labels) for epoch in epochs]
+        return np.asarray(epochs, np.int64), np.stack(frames)
+
+
+class EpochDecoder:
+    """One epoch of a ``TimelineDecoder``, usable wherever a ``VAEInference`` decodes."""
+
+    def __init__(self, timeline: TimelineDecoder, epoch: int) -> None:
+        self.timeline = timeline
+        self.epoch = int(epoch)
+        self.config = timeline.config
+
+    def decode(self, z: np.ndarray, labels=None) -> np.ndarray:
+        return self.timeline.decode(z, self.epoch, labels)
+
+
+def filmstrip_epochs(epochs: list[int], most: int) -> list[int]:
+    """At most ``most`` epochs, evenly spread, always keeping the first and the last."""
+    if len(epochs) <= most:
+        return list(epochs)
+    picks = np.unique(np.round(np.linspace(0, len(epochs) - 1, max(most, 2))).astype(int))
+    return [int(epochs[i]) for i in picks]
 
 
 def decode_timeline(checkpoint: Checkpoint, z: np.ndarray, labels=None,
