@@ -2,7 +2,11 @@
 
 Progress goes to stderr; the result to stdout, and with ``--json`` the last stdout line is one
 JSON object (``fid``, ``kid_mean``, ``kid_std``, ``n_real``, ``n_fake``, ``features``,
-``seconds`` and the rest of ``EvalResult``). Never imports Qt.
+``seconds``, ``world_size`` and the rest of ``EvalResult``). Never imports Qt.
+
+Under ``torchrun --nproc_per_node=N -m genai_engine fid ...`` each rank featurises its share
+of the real and generated images and the float64 statistics are summed across ranks (see
+``evaluate``); rank 0 alone prints, writes the real-statistics cache and ``--save-stats``.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ def register(subparsers) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--fake", metavar="PATH", help="generated images: folder, .npz or IDX file")
     source.add_argument("--checkpoint", metavar="CKPT", help="sample N images from a VAE checkpoint")
-    p.add_argument("--n", type=int, default=None,
+    p.add_argument("--n", "--num-images", dest="n", type=int, default=None,
                    help="number of generated images (checkpoint: default 10000; --fake: a random "
-                   "subset of this size)")
+                   "subset of this size). Under torchrun write --num-images: torchrun's own "
+                   "parser takes --n for an abbreviation of its options")
     p.add_argument("--features", choices=("inception", "domain"), default="inception",
                    help="feature network (default: inception)")
     p.add_argument("--inception-weights", metavar="FILE", default=None,
@@ -47,6 +52,9 @@ def register(subparsers) -> None:
     p.add_argument("--no-is", action="store_true", help="skip the Inception Score")
     p.add_argument("--no-cache", action="store_true",
                    help="recompute the real statistics instead of using (and writing) the cache")
+    p.add_argument("--save-stats", metavar="FILE.npz", default=None,
+                   help="also write the generated images' feature statistics (n, mean, scatter, "
+                   "and pytorch-fid's mu/sigma)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
     p.set_defaults(func=run)
 
@@ -79,11 +87,18 @@ def _progress_printer():
 
 
 def run(args) -> int:
+    from genai_engine.distributed import process_group
     from genai_engine.errors import GenAIError
-    from genai_engine.metrics.evaluate import EvalResult, evaluate, format_result
 
     if args.n is not None and args.n < 2:
         raise GenAIError("--n must be at least 2")
+    with process_group(args.device) as (dist, device):  # a no-op unless launched by torchrun
+        return _fid(args, dist, device)
+
+
+def _fid(args, dist, device: str) -> int:
+    from genai_engine.metrics.evaluate import EvalResult, evaluate, format_result
+
     if args.checkpoint:
         from genai_engine.checkpoints import load_checkpoint
 
@@ -100,19 +115,23 @@ def run(args) -> int:
         inception_weights=args.inception_weights,
         domain_weights=args.domain_weights,
         batch_size=args.batch_size,
-        device=args.device,
+        device=device,
         seed=args.seed,
         kid=not args.no_kid,
         precision_recall_k=None if args.no_pr else 3,
         inception_score_splits=None if args.no_is else 10,
         bootstrap=args.bootstrap,
         use_cache=not args.no_cache,
+        dist=dist,
+        save_stats=args.save_stats,
     ):
         if isinstance(record, EvalResult):
             result = record
-        else:
+        elif dist.is_main:  # under torchrun only rank 0 reports
             show(record)
     line.close()
+    if not dist.is_main:
+        return 0
     if result is None:
         print("cancelled", file=sys.stderr)
         return 130

@@ -39,13 +39,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from genai_engine.distributed import init_from_env, shutdown
+    from genai_engine.distributed import process_group
 
-    dist, device = init_from_env(args.device)  # a no-op unless launched by torchrun
-    try:
+    with process_group(args.device) as (dist, device):  # a no-op unless launched by torchrun
         return _train(args, dist, device)
-    finally:
-        shutdown(dist)
 
 
 def _train(args, dist, device: str) -> int:

@@ -6,10 +6,17 @@ yields small ``EvalProgress`` records while it works and one ``EvalResult`` at t
 samples: features are folded into float64 streaming statistics batch by batch, and only a
 seeded uniform sample of at most ``max_features`` rows per side is kept for KID,
 precision/recall and the bootstrap.
+
+Under torchrun (``dist``) the ranks split the batches and merge what they found: FID needs
+only the summed float64 moments; KID, precision/recall and the bootstrap need feature rows,
+and the kept rows (a bottom-k sample, ``reservoir.py``) merge into exactly the rows one
+process keeps; the Inception Score's logits are gathered in sample order. So every metric is
+the single-process one on the same samples, up to float64 rounding in the moments.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 import warnings as _warnings
@@ -84,6 +91,7 @@ class EvalResult:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    world_size: int = 1  # torchrun ranks that featurised the images
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -99,10 +107,36 @@ class _Source:
 
     total: int
     shape: tuple[int, int, int]  # (H, W, C)
-    batches: object  # callable(batch_size) -> iterator of uint8 arrays
+    shard: object  # callable(batch_size, rank, world) -> iterator of (first position, uint8 array)
     fingerprint: str | None = None
     split: str = ""
     name: str = ""
+    chunk: int | None = 0  # batches never cross multiples of it (0: one chunk; None: unknown)
+
+    def batches(self, batch_size: int):
+        """Every batch of the stream, in order (uint8 arrays)."""
+        for _, images in self.shard(batch_size, 0, 1):
+            yield images
+
+    def share(self, batch_size: int, rank: int, world: int) -> int:
+        """How many images ``shard(batch_size, rank, world)`` yields (estimated when the
+        stream's chunks are not known in advance)."""
+        if self.chunk is None:
+            return -(-self.total // world)
+        return sum(stop - start for start, stop in _plan(self.total, batch_size, self.chunk)[rank::world])
+
+
+def _plan(total: int, batch_size: int, chunk: int = 0) -> list[tuple[int, int]]:
+    """(start, stop) of each batch of a stream of ``total`` images: ``batch_size`` at a time,
+    restarting at every multiple of ``chunk`` (0: no chunks). Under torchrun rank r featurises
+    batches r, r + world, ...: each rank gets exactly the batches one process would make, so
+    every image goes through the network in the same batch, and gives the same features."""
+    chunk = chunk or max(total, 1)
+    plan = []
+    for begin in range(0, total, chunk):
+        end = min(total, begin + chunk)
+        plan += [(start, min(start + batch_size, end)) for start in range(begin, end, batch_size)]
+    return plan
 
 
 def _array_source(images: np.ndarray, n: int | None, seed: int, name: str) -> _Source:
@@ -119,14 +153,11 @@ def _array_source(images: np.ndarray, n: int | None, seed: int, name: str) -> _S
         index = np.sort(np.random.default_rng(seed).choice(len(images), n, replace=False))
     total = len(images) if index is None else len(index)
 
-    def batches(batch_size: int):
-        for start in range(0, total, batch_size):
-            if index is None:
-                yield images[start : start + batch_size]
-            else:
-                yield images[index[start : start + batch_size]]
+    def shard(batch_size: int, rank: int, world: int):
+        for start, stop in _plan(total, batch_size)[rank::world]:
+            yield start, images[start:stop] if index is None else images[index[start:stop]]
 
-    return _Source(total, tuple(images.shape[1:]), batches, name=name)
+    return _Source(total, tuple(images.shape[1:]), shard, name=name)
 
 
 def _real_source(real, split: str, seed: int) -> _Source:
@@ -164,21 +195,26 @@ def _checkpoint_source(checkpoint, n: int, seed: int, device: str) -> _Source:
     probe_label = np.zeros(1, np.int64) if model.conditional else None
     probe = model.decode(np.zeros((1, latent), np.float32), probe_label)
 
-    def batches(batch_size: int):
+    def shard(batch_size: int, rank: int, world: int):
+        # every rank draws all n latents from the seed and decodes whole chunks, as one
+        # process does, so a rank's images are bit for bit the single-process ones
         z_all = prior_samples(n, latent, seed)
-        for start in range(0, n, SAMPLE_CHUNK):
-            stop = min(n, start + SAMPLE_CHUNK)
-            labels = np.arange(start, stop) % num_classes if model.conditional else None
-            images = model.decode(z_all[start:stop], labels)
-            for s in range(0, len(images), batch_size):
-                yield images[s : s + batch_size]
+        mine = _plan(n, batch_size, SAMPLE_CHUNK)[rank::world]
+        for begin, batches in itertools.groupby(mine, key=lambda b: b[0] - b[0] % SAMPLE_CHUNK):
+            stop = min(n, begin + SAMPLE_CHUNK)
+            labels = np.arange(begin, stop) % num_classes if model.conditional else None
+            images = model.decode(z_all[begin:stop], labels)
+            for first, last in batches:
+                yield first, images[first - begin : last - begin]
 
-    return _Source(n, tuple(probe.shape[1:]), batches, name="checkpoint samples")
+    return _Source(n, tuple(probe.shape[1:]), shard, name="checkpoint samples", chunk=SAMPLE_CHUNK)
 
 
-def _cut(chunk: np.ndarray, batch_size: int):
-    for start in range(0, len(chunk), batch_size):
-        yield chunk[start : start + batch_size]
+def _cut_all(first: np.ndarray, rest, batch_size: int):
+    for chunk in itertools.chain((first,), rest):
+        chunk = np.asarray(chunk)
+        for start in range(0, len(chunk), batch_size):
+            yield chunk[start : start + batch_size]
 
 
 def _fake_source(fake, n: int | None, seed: int, device: str) -> _Source:
@@ -201,14 +237,17 @@ def _fake_source(fake, n: int | None, seed: int, device: str) -> _Source:
         except StopIteration:
             raise DataError("no generated images") from None
 
-        def batches(batch_size: int):
+        def shard(batch_size: int, rank: int, world: int):
             # re-cut the caller's chunks: a 1000-image chunk through Inception would need
-            # 1000 x 3 x 299 x 299 floats at once
-            yield from _cut(first, batch_size)
-            for chunk in iterator:
-                yield from _cut(np.asarray(chunk), batch_size)
+            # 1000 x 3 x 299 x 299 floats at once. Under torchrun every rank iterates its own
+            # (identical) iterable and keeps its batches.
+            position = 0
+            for k, images in enumerate(_cut_all(first, iterator, batch_size)):
+                if k % world == rank:
+                    yield position, images
+                position += len(images)
 
-        return _Source(int(n), tuple(first.shape[1:]), batches, name="generated images")
+        return _Source(int(n), tuple(first.shape[1:]), shard, name="generated images", chunk=None)
     raise GenAIError(f"cannot evaluate generated images given as {type(fake).__name__}")
 
 
@@ -267,6 +306,8 @@ def evaluate(
     use_cache: bool = True,
     cache_dir: str | os.PathLike | None = None,
     control=None,
+    dist=None,
+    save_stats: str | os.PathLike | None = None,
 ) -> Iterator[EvalProgress | EvalResult]:
     """Evaluate generated images against real ones; yields ``EvalProgress`` then one ``EvalResult``.
 
@@ -289,12 +330,26 @@ def evaluate(
         split, network, preprocessing); a cache entry for other data is never used.
     control: a ``TaskControl``; when cancelled the generator yields
         ``EvalProgress(stage="cancelled")`` and stops without a result.
+    dist: a ``DistContext`` (``distributed.init_from_env``) under torchrun: rank r featurises
+        batches r, r + world, ... of both sides (the very batches one process makes, so the
+        same images and features); the float64 statistics are summed across ranks
+        (``FeatureStats.all_reduce``), the kept rows merged (``FeatureReservoir.gather``: the
+        same rows as one process), the classifier logits gathered in sample order. Rank 0
+        alone reads and writes the real-statistics cache, computes the metrics and yields
+        the ``EvalResult``; the other ranks stop after the last collective, without a result.
+        Progress counts this rank's share. ``control`` must not be used with several ranks
+        (a rank that stops alone leaves the others waiting).
+    save_stats: write the generated images' statistics here (``FeatureStats.save``: ``n``,
+        ``mean``, ``scatter`` and pytorch-fid's ``mu``/``sigma``; rank 0, atomically).
 
     Raises ``GenAIError`` subclasses for what the user can fix (missing weights:
     ``WeightsError`` naming the command to run; unreadable data: ``DataError``).
     """
     from genai_engine.devices import describe_device, resolve_device
+    from genai_engine.distributed import SINGLE
 
+    dist = dist or SINGLE
+    rank, world = dist.rank, dist.world_size
     start = time.perf_counter()
     timings: dict[str, float] = {}
     warnings: list[str] = []
@@ -328,6 +383,7 @@ def evaluate(
     batch = int(batch_size or net.preferred_batch_size)
     if batch < 1:
         raise GenAIError("batch size must be at least 1")
+    of_ranks = f" (rank {rank}'s share of {world})" if dist.enabled else ""
     yield EvalProgress("loading", 1, 1, elapsed(), f"features: {net.label}")
 
     # --- real statistics: cached or computed -----------------------------------------------
@@ -337,36 +393,36 @@ def evaluate(
         real_src.fingerprint or "", real_src.split, net.network_id, net.preprocessing,
         max_features, REAL_RESERVOIR_SEED,
     )
-    entry = stats_cache.load_entry(key, cache_dir) if use_cache and real_src.fingerprint else None
-    cache_hit = entry is not None
-    if entry is None:
+    cacheable = use_cache and bool(real_src.fingerprint)
+    entry = stats_cache.load_entry(key, cache_dir) if cacheable and dist.is_main else None
+    cache_hit = dist.broadcast_flag(entry is not None)  # rank 0's cache decides for all ranks
+    if not cache_hit:
         t0 = time.perf_counter()
         stats = FeatureStats(net.dim)
         reservoir = FeatureReservoir(max_features, net.dim, seed=REAL_RESERVOIR_SEED)
-        done = 0
-        for images in real_src.batches(batch):
+        done, share = 0, real_src.share(batch, rank, world)
+        for first, images in real_src.shard(batch, rank, world):
             if cancelled():
-                yield EvalProgress("cancelled", done, real_src.total, elapsed(), "cancelled")
+                yield EvalProgress("cancelled", done, share, elapsed(), "cancelled")
                 return
             feats, _ = net.extract(images)
             _fold(stats, feats)
-            reservoir.update(feats)
+            reservoir.update(feats, first)
             done += len(images)
             yield EvalProgress(
-                "real features", done, real_src.total, elapsed(),
-                f"real images {done}/{real_src.total}",
+                "real features", done, share, elapsed(), f"real images {done}/{share}{of_ranks}",
             )
         entry = stats_cache.RealStatsEntry(
-            key, stats, reservoir.rows.copy(),
+            key, stats.all_reduce(dist), reservoir.gather(dist).rows,
             {"name": real_src.name, "seconds": time.perf_counter() - t0},
         )
-        if use_cache and real_src.fingerprint:
+        if cacheable and dist.is_main:
             try:
                 stats_cache.save_entry(entry, cache_dir)
             except OSError as error:  # a read-only home must not fail the evaluation
                 warnings.append(f"could not write the statistics cache: {error}")
         timings["real_features"] = time.perf_counter() - t0
-    else:
+    elif entry is not None:
         yield EvalProgress(
             "real features", entry.stats.n, entry.stats.n, elapsed(),
             f"real statistics from the cache ({entry.stats.n} images)",
@@ -377,10 +433,11 @@ def evaluate(
     fake_stats = FeatureStats(net.dim)
     fake_rows = FeatureReservoir(max_features, net.dim, seed=seed + 2)
     logits: list[np.ndarray] = []
-    done = 0
-    for images in fake_src.batches(batch):
+    logit_positions: list[np.ndarray] = []
+    done, share = 0, fake_src.share(batch, rank, world)
+    for first, images in fake_src.shard(batch, rank, world):
         if cancelled():
-            yield EvalProgress("cancelled", done, fake_src.total, elapsed(), "cancelled")
+            yield EvalProgress("cancelled", done, share, elapsed(), "cancelled")
             return
         images = np.asarray(images)
         if images.shape[1:] != fake_src.shape:
@@ -389,17 +446,29 @@ def evaluate(
         if classifier is not None and classifier is not net:
             _, batch_logits = classifier.extract(images)
         _fold(fake_stats, feats)
-        fake_rows.update(feats)
+        fake_rows.update(feats, first)
         if batch_logits is not None and inception_score_splits:
             logits.append(batch_logits.astype(np.float32))
+            logit_positions.append(np.arange(first, first + len(images)))
         done += len(images)
         yield EvalProgress(
-            "generated features", done, fake_src.total, elapsed(),
-            f"generated images {done}/{fake_src.total}",
+            "generated features", done, share, elapsed(),
+            f"generated images {done}/{share}{of_ranks}",
         )
-    if done < 2:
+    if dist.enabled:
+        fake_stats, fake_rows = fake_stats.all_reduce(dist), fake_rows.gather(dist)
+        if inception_score_splits and classifier is not None:
+            logits = [_gather_in_order(dist, logits, logit_positions, classifier.num_classes)]
+    if fake_stats.n < 2:
         raise DataError("need at least two generated images")
     timings["fake_features"] = time.perf_counter() - t0
+    if not dist.is_main:
+        return  # rank 0 computes the metrics from the summed statistics
+    if save_stats is not None:
+        from genai_engine.checkpoints import atomic_write
+
+        meta = {"features": net.network_id, "source": fake_src.name, "seed": seed}
+        atomic_write(save_stats, lambda handle: fake_stats.save(handle, meta))
 
     # --- metrics ---------------------------------------------------------------------------
     real_stats, real_rows = entry.stats, entry.features
@@ -521,6 +590,7 @@ def evaluate(
         seconds=elapsed(),
         warnings=warnings,
         timings={k: round(v, 4) for k, v in timings.items()},
+        world_size=world,
     )
 
 
@@ -540,6 +610,16 @@ def _classifier_for(shape, device, domain_weights, warnings: list[str]):
         warnings.append("no domain classifier fits these images, so there is no Inception Score")
         return None
     return domain
+
+
+def _gather_in_order(dist, parts: list[np.ndarray], positions: list[np.ndarray], classes: int) -> np.ndarray:
+    """Every rank's logits, gathered and put back in sample order (the Inception Score
+    splits the samples into consecutive parts)."""
+    mine = np.concatenate(parts) if parts else np.empty((0, classes), np.float32)
+    where = np.concatenate(positions) if positions else np.empty(0, np.int64)
+    every = np.concatenate(dist.all_gather_arrays(mine))
+    order = np.argsort(np.concatenate(dist.all_gather_arrays(where.astype(np.int64))), kind="stable")
+    return every[order]
 
 
 def run_to_result(generator: Iterator) -> EvalResult | None:
