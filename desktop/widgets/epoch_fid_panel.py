@@ -249,6 +249,9 @@ class EpochFidPanel(QWidget):
             epochs = len(self._request.checkpoint.timeline)
             finished = len(self.rows) + (record.row is not None)
             text = f"Epoch {record.epoch} ({finished} of {epochs} done) · {record.seconds:.0f} s"
+            if finished and finished < epochs:  # epochs cost about the same: extrapolate
+                left = record.seconds / finished * (epochs - finished)
+                text += f", about {left:.0f} s left"
             if record.row is not None:
                 self._add(record.row, record.seconds)
         self.task.set_progress(fraction, text)
