@@ -9,6 +9,10 @@ jobs that were superseded while running are still delivered when they are the ne
 available, so the view keeps moving during a drag; the final result is always that of the last
 request.
 
+``ThrottledLatestWins`` serves secondary views that follow the same point (a class grid, a
+filmstrip beside the main image): it starts the newest request at most every ``interval_ms``
+and only while its widget is visible, so a drag keeps its frame budget for the main image.
+
 The jobs run in one service task on the ``TaskRunner`` that waits for the pending slot and
 ends after a moment without requests. Handing a request over is a lock and a notify: unlike
 starting a pool task per request, it never makes the GUI thread give up the GIL and queue
@@ -22,7 +26,8 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
 from desktop.task_runner import TaskRunner, describe_error
 
@@ -124,3 +129,47 @@ class LatestWinsDecoder(LatestWins):
         z = np.array(z, dtype=np.float32, copy=True)
         labels = None if label is None else np.array([label], dtype=np.int64)
         return self.request(lambda: model.decode(z, labels), tag)
+
+
+class ThrottledLatestWins(QObject):
+    """``LatestWins`` for a secondary view: the newest request starts at most every
+    ``interval_ms`` and only while ``widget`` is visible (a hidden one runs it once shown)."""
+
+    def __init__(self, runner: TaskRunner, name: str, widget: QWidget, interval_ms: int,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job = LatestWins(runner, name, self)
+        self.ready, self.failed = self.job.ready, self.job.failed
+        self.widget = widget
+        self._next: tuple[Callable[[], object], object] | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._start)
+        widget.installEventFilter(self)
+
+    @property
+    def settled(self) -> bool:
+        """Nothing waiting, running or on its way back (a hidden view's wait excepted)."""
+        waiting = self._next is not None and self.widget.isVisible()
+        return not (waiting or self._timer.isActive() or self.job.busy)
+
+    def request(self, fn: Callable[[], object], tag: object = None) -> None:
+        self._next = (fn, tag)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def discard(self) -> None:
+        self._next = None
+        self._timer.stop()
+        self.job.discard()
+
+    def _start(self) -> None:
+        if self._next is not None and self.widget.isVisible():
+            (fn, tag), self._next = self._next, None
+            self.job.request(fn, tag)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Show and self._next is not None and not self._timer.isActive():
+            self._timer.start()
+        return False

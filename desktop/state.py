@@ -30,6 +30,9 @@ class AppState(QObject):
         self.dataset: Dataset | None = None
         self.checkpoint: Checkpoint | None = None
         self.model: VAEInference | None = None
+        # The snapshot made from ``checkpoint``: while ``model is checkpoint_model`` the model is
+        # the checkpoint's (its training timeline applies); a training epoch's model is not.
+        self.checkpoint_model: VAEInference | None = None
         self.kl_per_dim: np.ndarray | None = None  # from the latest evaluation of the model
 
     def set_dataset(self, dataset: Dataset) -> None:
@@ -39,9 +42,9 @@ class AppState(QObject):
     def set_checkpoint(self, checkpoint: Checkpoint) -> None:
         """Adopt a loaded or freshly saved checkpoint as the current model."""
         self.checkpoint = checkpoint
+        self.checkpoint_model = VAEInference.from_checkpoint(checkpoint, "cpu")
         history_kl = checkpoint.raw.get("kl_per_dim")
-        self.set_model(VAEInference.from_checkpoint(checkpoint, "cpu"),
-                       None if history_kl is None else np.asarray(history_kl))
+        self.set_model(self.checkpoint_model, None if history_kl is None else np.asarray(history_kl))
         self.checkpoint_changed.emit(checkpoint)
 
     def set_model(self, model: VAEInference, kl_per_dim: np.ndarray | None = None) -> None:

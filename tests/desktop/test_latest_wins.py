@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from desktop.latest_wins import LatestWins, LatestWinsDecoder
+from desktop.latest_wins import LatestWins, LatestWinsDecoder, ThrottledLatestWins
 
 
 class SlowFake:
@@ -158,3 +158,27 @@ def test_decoder_copies_the_vector_and_decodes_with_the_given_model(qtbot, app_s
     qtbot.waitUntil(lambda: settled(decoder), timeout=5_000)
     (image, labels), tag = results[-1]
     assert tag == "first" and image[0, 0, 0] == 5 and labels.tolist() == [2]
+
+
+def test_throttled_runs_the_newest_request_only_while_its_widget_is_visible(qtbot, app_state):
+    from PySide6.QtWidgets import QWidget
+
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    throttled = ThrottledLatestWins(app_state.runner, "throttled job", widget, 30)
+    shown = []
+    throttled.ready.connect(lambda result, tag: shown.append(result))
+    fake = SlowFake(0.0)
+    for value in range(20):  # a burst inside one interval: only the newest runs
+        throttled.request(fake.job(value))
+    qtbot.wait(120)
+    assert fake.calls == 0 and throttled.settled, "a hidden widget's request ran"
+
+    widget.show()
+    qtbot.waitUntil(lambda: shown == [19] and throttled.settled, timeout=5000)
+    assert fake.calls == 1
+
+    throttled.request(fake.job(20))
+    throttled.discard()
+    qtbot.wait(80)
+    assert shown == [19] and throttled.settled and fake.calls == 1
