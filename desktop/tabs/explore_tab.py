@@ -5,6 +5,8 @@ set from a start (zero, a prior sample, an encoded dataset image, a prior-sample
 point) or moved along an attribute vector. Every change asks the latest-wins decoder for a new
 image, so dragging never queues work and the last position is always what ends up shown. The
 encoded test set (map, class means) is computed on the worker pool when the tab is visible.
+The training timeline (``TimelineBar``) picks which epoch's decoder draws the point; a
+conditional model also shows the point decoded as every class (``ClassGrid``).
 """
 
 from __future__ import annotations
@@ -32,9 +34,13 @@ from PySide6.QtWidgets import (
 
 from desktop.latest_wins import LatestWins, LatestWinsDecoder
 from desktop.state import AppState
+from desktop.widgets.class_grid import ClassGrid
 from desktop.widgets.image_view import ImageView, tile_at
 from desktop.widgets.latent_map import LatentMap
 from desktop.widgets.latent_sliders import LatentSliders
+from desktop.widgets.timeline_bar import TimelineBar
+from genai_engine.analysis.timeline import TimelineDecoder
+from genai_engine.errors import GenAIError
 from genai_engine.inference import VAEInference, prior_samples
 from genai_engine.latent import EncodedSplit, EncodeProgress, attribute_vector, encode_split
 from genai_engine.sampling import save_image
@@ -44,6 +50,7 @@ STRIP_COUNT = 10  # thumbnails in the dataset strip
 GRID_SIDE = 6  # prior samples grid is GRID_SIDE x GRID_SIDE
 STRENGTH_TICKS = 20  # attribute strength slider: 0.05 per tick
 STRENGTH_RANGE = 3.0
+CLASSES_PAGE = 2  # the side tab of the class grid
 
 
 def _caption(text: str = "") -> QLabel:
@@ -173,7 +180,7 @@ class ExploreTab(QWidget):
 
         self.class_box = QComboBox()
         self.class_box.setToolTip("A conditional model decodes the latent point as this class")
-        self.class_box.currentIndexChanged.connect(lambda _: self._decode_current())
+        self.class_box.currentIndexChanged.connect(self._on_class_chosen)
         self.class_row = QWidget()
         class_layout = QHBoxLayout(self.class_row)
         class_layout.setContentsMargins(0, 0, 0, 0)
@@ -186,6 +193,9 @@ class ExploreTab(QWidget):
         layout.addLayout(images, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.class_row)
+        self.timeline_bar = TimelineBar(self.state.runner)
+        self.timeline_bar.changed.connect(self._decode_current)
+        layout.addWidget(self.timeline_bar)
         layout.addWidget(self._build_picker())
         layout.addWidget(self._build_attributes())
         return panel
@@ -307,6 +317,12 @@ class ExploreTab(QWidget):
         layout.addWidget(self.samples_view, 1)
         layout.addWidget(hint)
         self.side_tabs.addTab(samples_page, "Prior samples")
+
+        # A conditional model's point decoded as every class.
+        self.class_grid = ClassGrid(self.state.runner)
+        self.class_grid.class_clicked.connect(self.class_box.setCurrentIndex)
+        self.side_tabs.addTab(self.class_grid, "All classes")
+        self.side_tabs.setTabVisible(CLASSES_PAGE, False)
         self.side_tabs.currentChanged.connect(lambda _: self._refresh_visible())
         return self.side_tabs
 
@@ -326,7 +342,9 @@ class ExploreTab(QWidget):
         self.decoder.discard()
         self.encoder.discard()
         self.sampler.discard()
+        self.class_grid.discard()
         self._cancel_map()
+        self._set_timeline_source(model)
         if not keep:
             # With the same latent dim the old map stays until the new one is ready (a training
             # run sends a model every epoch); its codes are still points of the same space.
@@ -393,17 +411,42 @@ class ExploreTab(QWidget):
                     dataset.num_classes if dataset is not None else 0)
         return names + [f"class {k}" for k in range(len(names), count)]
 
+    def _set_timeline_source(self, model: VAEInference) -> None:
+        """A checkpoint's model replays its timeline; a training epoch's snapshot has none."""
+        if model is not self.state.checkpoint_model or self.state.checkpoint is None:
+            self.timeline_bar.set_source(None, model, "This model is a snapshot of a running "
+                                         "training: its timeline appears when the run ends.")
+            return
+        try:
+            self.timeline_bar.set_source(TimelineDecoder(self.state.checkpoint), model)
+        except GenAIError as error:
+            self.timeline_bar.set_source(None, model, str(error))
+
     def _fill_class_box(self) -> None:
         conditional = self.model is not None and self.model.conditional
         self.class_row.setVisible(conditional)
+        self.side_tabs.setTabVisible(CLASSES_PAGE, conditional)
         if not conditional:
             return
         current = max(self.class_box.currentIndex(), 0)
+        names = self._class_names()[:self.model.config.num_classes]
         self.class_box.blockSignals(True)
         self.class_box.clear()
-        self.class_box.addItems(self._class_names()[:self.model.config.num_classes])
-        self.class_box.setCurrentIndex(min(current, self.class_box.count() - 1))
+        self.class_box.addItems(names)
         self.class_box.blockSignals(False)
+        self.class_grid.set_classes(names)
+        self._set_class(min(current, len(names) - 1))
+
+    def _set_class(self, k: int) -> None:
+        """Select class ``k`` without decoding (the caller decodes)."""
+        self.class_box.blockSignals(True)
+        self.class_box.setCurrentIndex(k)
+        self.class_box.blockSignals(False)
+        self.class_grid.set_selected(k)
+
+    def _on_class_chosen(self, k: int) -> None:
+        self.class_grid.set_selected(k)
+        self._decode_current()
 
     def _describe_dims(self) -> None:
         d = self.sliders.dim
@@ -449,7 +492,11 @@ class ExploreTab(QWidget):
     def _decode_current(self) -> None:
         if self.model is None or not len(self.z):
             return
-        self.decoder.decode(self.model, self.z, self.label(), tag=self.source)
+        decoder = self.timeline_bar.decoder(self.model)  # the final model or a past epoch's
+        self.decoder.decode(decoder, self.z, self.label(), tag=self.source + self.timeline_bar.describe())
+        self.timeline_bar.show_point(self.z, self.label())
+        if self.model.conditional:
+            self.class_grid.show_point(decoder, self.z)
         if self.encoded is not None and not self._marker_timer.isActive():
             self._marker_timer.start()
 
@@ -569,9 +616,7 @@ class ExploreTab(QWidget):
     def _select_class_of(self, index: int) -> None:
         labels = self.state.dataset.test.labels if self.state.dataset is not None else None
         if self.model.conditional and labels is not None and index < len(labels):
-            self.class_box.blockSignals(True)
-            self.class_box.setCurrentIndex(min(int(labels[index]), self.class_box.count() - 1))
-            self.class_box.blockSignals(False)
+            self._set_class(min(int(labels[index]), self.class_box.count() - 1))
 
     # == prior samples grid =====================================================================
     def _refresh_samples(self) -> None:
@@ -673,7 +718,8 @@ class ExploreTab(QWidget):
         if self.encoded is None or self.model is None or not self.hover_check.isChecked():
             return
         z = self.encoded.projection.inverse(np.array([x, y]))
-        self.decoder.decode(self.model, z, self.label(), tag=f"Map preview at ({x:.2f}, {y:.2f})")
+        self.decoder.decode(self.timeline_bar.decoder(self.model), z, self.label(),
+                            tag=f"Map preview at ({x:.2f}, {y:.2f}){self.timeline_bar.describe()}")
 
     # == latent arithmetic ======================================================================
     def _update_attribute_controls(self) -> None:
