@@ -7,7 +7,8 @@ at 1280x800 on a small Fashion-MNIST subset. One warm-up cycle fills caches and 
 then RSS (from /proc/self/statm) is sampled; each cycle drags the most informative latent slider
 ``drags / cycles`` times (the event loop runs between moves, as in a real drag), trains a small
 model through the runner, evaluates it through the runner, then collects garbage and samples RSS.
-The last line printed is one JSON object: growth in MB overall and per cycle.
+The last line printed is one JSON object: growth in MB overall and per cycle. ``--no-trim``
+turns off the runner's ``malloc_trim`` after each task, the fix this soak measures.
 """
 
 from __future__ import annotations
@@ -73,7 +74,13 @@ def main() -> None:
     parser.add_argument("--drags", type=int, default=2000, help="slider moves in all cycles")
     parser.add_argument("--train-images", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--no-trim", action="store_true",
+                        help="skip the TaskRunner's malloc_trim after tasks, to see what it saves")
     args = parser.parse_args()
+    if args.no_trim:
+        import desktop.task_runner
+
+        desktop.task_runner.release_free_memory = lambda: False
     torch.set_num_threads(1)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -128,6 +135,7 @@ def main() -> None:
     result = {
         "benchmark": "soak",
         "cycles": args.cycles,
+        "malloc_trim_after_tasks": not args.no_trim,
         "slider_moves": drags_per_cycle * args.cycles,
         "trainings": args.cycles,
         "evaluations": args.cycles,
