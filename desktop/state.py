@@ -35,6 +35,14 @@ class AppState(QObject):
         self.checkpoint_model: VAEInference | None = None
         self.kl_per_dim: np.ndarray | None = None  # from the latest evaluation of the model
 
+    def missing_model_or_data(self) -> str | None:
+        """Why work that needs a model and a dataset cannot start yet (None: it can)."""
+        if self.model is None:
+            return "Open or train a model first."
+        if self.dataset is None:
+            return "Open a dataset first."
+        return None
+
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
         self.dataset_changed.emit(dataset)

@@ -215,12 +215,8 @@ class AnomalyPanel(QWidget):
 
     # -- state ---------------------------------------------------------------------------
     def _context_changed(self, *_args) -> None:
-        if self.state.model is None:
-            self.task.set_ready(False, "Open or train a model first.")
-        elif self.state.dataset is None:
-            self.task.set_ready(False, "Open a dataset first.")
-        else:
-            self.task.set_ready(True)
+        reason = self.state.missing_model_or_data()
+        self.task.set_ready(reason is None, reason or "")
         self._update_compare_ready()
 
     def _update_compare_ready(self) -> None:

@@ -127,12 +127,8 @@ class MemorisationPanel(QWidget):
         self._context_changed()
 
     def _context_changed(self, *_args) -> None:
-        if self.state.model is None:
-            self.task.set_ready(False, "Open or train a model first.")
-        elif self.state.dataset is None:
-            self.task.set_ready(False, "Open a dataset first.")
-        else:
-            self.task.set_ready(True)
+        reason = self.state.missing_model_or_data()
+        self.task.set_ready(reason is None, reason or "")
 
     @staticmethod
     def domain_installed() -> bool:
