@@ -50,10 +50,13 @@ with 20 latent dimensions) and press <b>Start</b>. Watch the loss fall: the soli
 training batches, the dots the test set after each epoch. Pause with <b>Space</b>, stop with
 <b>Esc</b>; a checkpoint is saved after every epoch and on stop.</li>
 <li><b>Explore</b>: drag a slider to move along one latent dimension and watch the decoded
-image change. Dimensions are sorted by KL, so the ones the model uses come first.</li>
+image change. Dimensions are sorted by KL, so the ones the model uses come first. The
+<b>Training timeline</b> replays how the model decoded the point after each epoch; a
+conditional model shows the same point as <b>All classes</b>.</li>
 <li><b>Interpolate</b>: pick two images and walk between their codes (lerp or slerp);
 export the strip as PNG or an animated GIF.</li>
-<li><b>Evaluate</b>: measure the model with FID against real images.</li>
+<li><b>Evaluate</b>: measure the model with FID against real images, or every epoch's
+snapshot with <b>FID per epoch</b>.</li>
 <li><b>File ▸ Save Checkpoint As…</b> keeps a model; <b>File ▸ Open Checkpoint…</b> brings it
 back. The demo model opens when no other is available.</li>
 </ol>
