@@ -386,47 +386,19 @@ def evaluate(
     of_ranks = f" (rank {rank}'s share of {world})" if dist.enabled else ""
     yield EvalProgress("loading", 1, 1, elapsed(), f"features: {net.label}")
 
-    # --- real statistics: cached or computed -----------------------------------------------
-    # The kept real rows use a fixed seed: the user's sampling seed must not invalidate
-    # (for Inception: minutes of) cached real statistics.
-    key = stats_cache.CacheKey(
-        real_src.fingerprint or "", real_src.split, net.network_id, net.preprocessing,
-        max_features, REAL_RESERVOIR_SEED,
+    # --- real statistics: cached or computed (real_stats.py) -------------------------------
+    from genai_engine.metrics.real_stats import real_statistics  # it imports this module
+
+    t0 = time.perf_counter()
+    found = yield from real_statistics(
+        real_src, net, batch_size=batch, max_features=max_features, use_cache=use_cache,
+        cache_dir=cache_dir, dist=dist, elapsed=elapsed, cancelled=cancelled, warnings=warnings,
     )
-    cacheable = use_cache and bool(real_src.fingerprint)
-    entry = stats_cache.load_entry(key, cache_dir) if cacheable and dist.is_main else None
-    cache_hit = dist.broadcast_flag(entry is not None)  # rank 0's cache decides for all ranks
+    if found is None:
+        return
+    entry, cache_hit = found  # entry is None on ranks other than 0 after a cache hit
     if not cache_hit:
-        t0 = time.perf_counter()
-        stats = FeatureStats(net.dim)
-        reservoir = FeatureReservoir(max_features, net.dim, seed=REAL_RESERVOIR_SEED)
-        done, share = 0, real_src.share(batch, rank, world)
-        for first, images in real_src.shard(batch, rank, world):
-            if cancelled():
-                yield EvalProgress("cancelled", done, share, elapsed(), "cancelled")
-                return
-            feats, _ = net.extract(images)
-            _fold(stats, feats)
-            reservoir.update(feats, first)
-            done += len(images)
-            yield EvalProgress(
-                "real features", done, share, elapsed(), f"real images {done}/{share}{of_ranks}",
-            )
-        entry = stats_cache.RealStatsEntry(
-            key, stats.all_reduce(dist), reservoir.gather(dist).rows,
-            {"name": real_src.name, "seconds": time.perf_counter() - t0},
-        )
-        if cacheable and dist.is_main:
-            try:
-                stats_cache.save_entry(entry, cache_dir)
-            except OSError as error:  # a read-only home must not fail the evaluation
-                warnings.append(f"could not write the statistics cache: {error}")
         timings["real_features"] = time.perf_counter() - t0
-    elif entry is not None:
-        yield EvalProgress(
-            "real features", entry.stats.n, entry.stats.n, elapsed(),
-            f"real statistics from the cache ({entry.stats.n} images)",
-        )
 
     # --- generated features ----------------------------------------------------------------
     t0 = time.perf_counter()
