@@ -117,8 +117,14 @@ def to_unit(batch_u8: torch.Tensor) -> torch.Tensor:
 
 
 def to_uint8_images(x: torch.Tensor) -> np.ndarray:
-    """float (B, C, H, W) in [0, 1] -> uint8 (B, H, W, C) numpy."""
-    return (x.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    """float (B, C, H, W) in [0, 1] -> uint8 (B, H, W, C) numpy, with plain C strides.
+
+    A permuted tensor keeps the (B, C, H, W) memory order, and ``.contiguous()`` does not
+    change it when C is 1 (size-1 dimensions do not count): a convolution downstream then
+    picks another memory format, and features of decoded images would differ in the 8th
+    digit from those of the same images read from an array or a file."""
+    x = (x.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+    return x.clone(memory_format=torch.contiguous_format).cpu().numpy()
 
 
 @torch.inference_mode()

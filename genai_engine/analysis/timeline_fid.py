@@ -111,11 +111,7 @@ def epoch_samples(decoder: TimelineDecoder, epoch: int, z: np.ndarray) -> Iterat
     for start in range(0, len(z), SAMPLE_CHUNK):
         stop = min(len(z), start + SAMPLE_CHUNK)
         labels = np.arange(start, stop) % num_classes if num_classes else None
-        # a copy with plain C strides: the decoder's (N, H, W, 1) output carries the strides of
-        # its (N, 1, H, W) tensor, and the feature network's convolution then picks another
-        # memory format, whose features differ in the 7th digit from those of the same images
-        # read from a file or array
-        yield decoder.decode(z[start:stop], epoch, labels).copy()
+        yield decoder.decode(z[start:stop], epoch, labels)
 
 
 def timeline_fid(

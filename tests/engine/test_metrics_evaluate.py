@@ -138,6 +138,38 @@ def test_checkpoint_stream_equals_sample_images(vae_checkpoint):
     np.testing.assert_array_equal(streamed, sample_images(vae_checkpoint, 1500, seed=3, device="cpu"))
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_decoded_images_have_plain_c_strides(channels):
+    """A permuted (N, C, H, W) tensor would keep its strides: with C = 1 numpy still calls it
+    C-contiguous, but a convolution downstream takes another path (features differ ~1e-8)."""
+    from genai_engine.training import to_uint8_images
+
+    images = to_uint8_images(torch.rand(4, channels, 5, 6))
+    assert images.shape == (4, 5, 6, channels) and images.flags.c_contiguous
+    assert images.strides == np.empty(images.shape, np.uint8).strides
+
+
+def test_evaluate_on_a_checkpoint_equals_evaluate_on_its_images(fashion, shipped_domain,
+                                                                vae_checkpoint, tmp_path):
+    from genai_engine.inference import VAEInference
+    from genai_engine.sampling import sample_images
+
+    model = VAEInference.from_checkpoint(vae_checkpoint, "cpu")
+    decoded = model.decode(np.zeros((3, model.latent_dim), np.float32))
+    assert decoded.strides == np.empty(decoded.shape, np.uint8).strides
+    n = 600  # within one sampling chunk: both streams cut the same batches
+    real = fashion.test.images[:1000]
+    settings = dict(n=n, seed=4, kid_subsets=10, kid_subset_size=200, inception_score_splits=5,
+                    bootstrap=0, device="cpu", cache_dir=tmp_path)
+    from_checkpoint = result_of(evaluate(real, vae_checkpoint, **settings))
+    images = sample_images(vae_checkpoint, n, seed=4, device="cpu")
+    from_images = result_of(evaluate(real, images, **settings))
+    assert from_images.real_cache_hit and from_checkpoint.n_fake == from_images.n_fake == n
+    for name in ("fid", "kid_mean", "inception_score", "precision", "recall"):
+        got, want = getattr(from_checkpoint, name), getattr(from_images, name)
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-15), name
+
+
 def test_train_domain_network_on_a_toy_dataset(toy_dataset, tmp_path):
     records = list(domain.train_domain_network(toy_dataset.train, toy_dataset.test, epochs=3,
                                                batch_size=64, device="cpu", dataset_name="toy"))
