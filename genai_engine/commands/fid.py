@@ -7,6 +7,12 @@ JSON object (``fid``, ``kid_mean``, ``kid_std``, ``n_real``, ``n_fake``, ``featu
 Under ``torchrun --nproc_per_node=N -m genai_engine fid ...`` each rank featurises its share
 of the real and generated images and the float64 statistics are summed across ranks (see
 ``evaluate``); rank 0 alone prints, writes the real-statistics cache and ``--save-stats``.
+
+``--per-epoch`` measures every per-epoch decoder snapshot of ``--checkpoint`` instead
+(``analysis.timeline_fid``: the same ``--n`` prior samples through each epoch's decoder, real
+statistics computed once) and prints one row per epoch; with ``--json`` the last line holds
+``rows`` (``epoch``, ``fid``, ``kid_mean``, ``kid_std``, ``n``, ``seconds``) and the feature
+network (``features``, ``feature_label``, ``feature_network_id``). One process only.
 """
 
 from __future__ import annotations
@@ -31,9 +37,10 @@ def register(subparsers) -> None:
     source.add_argument("--fake", metavar="PATH", help="generated images: folder, .npz or IDX file")
     source.add_argument("--checkpoint", metavar="CKPT", help="sample N images from a VAE checkpoint")
     p.add_argument("--n", "--num-images", dest="n", type=int, default=None,
-                   help="number of generated images (checkpoint: default 10000; --fake: a random "
-                   "subset of this size). Under torchrun write --num-images: torchrun's own "
-                   "parser takes --n for an abbreviation of its options")
+                   help="number of generated images (checkpoint: default 10000, with --per-epoch "
+                   "2000 per epoch; --fake: a random subset of this size). Under torchrun write "
+                   "--num-images: torchrun's own parser takes --n for an abbreviation of its "
+                   "options")
     p.add_argument("--features", choices=("inception", "domain"), default="inception",
                    help="feature network (default: inception)")
     p.add_argument("--inception-weights", metavar="FILE", default=None,
@@ -55,6 +62,10 @@ def register(subparsers) -> None:
     p.add_argument("--save-stats", metavar="FILE.npz", default=None,
                    help="also write the generated images' feature statistics (n, mean, scatter, "
                    "and pytorch-fid's mu/sigma)")
+    p.add_argument("--per-epoch", action="store_true",
+                   help="FID (and KID) of each per-epoch decoder snapshot of --checkpoint, on the "
+                   "same --n prior samples: a table of epoch, FID, KID, n (one process; "
+                   "IS, precision/recall and the interval are not computed)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
     p.set_defaults(func=run)
 
@@ -73,7 +84,12 @@ def _progress_printer():
             if record.stage in ("loading", "metrics", "cancelled"):
                 line.message(f"{record.stage}: {record.message}")
                 return
-        if record.stage in ("real features", "generated features"):
+        if record.stage == "epoch":  # --per-epoch: a line as each epoch ends, else the bar
+            if getattr(record, "row", None) is not None:
+                line.message(f"{record.message} ({record.seconds:.0f} s)")
+            else:
+                line.update(record.fraction, f"{record.message} ({record.seconds:.0f} s)")
+        elif record.stage in ("real features", "generated features"):
             if line.enabled:
                 line.update(record.fraction, f"{record.message} ({record.seconds:.0f} s)",
                             force=record.done == record.total)
@@ -92,6 +108,8 @@ def run(args) -> int:
 
     if args.n is not None and args.n < 2:
         raise GenAIError("--n must be at least 2")
+    if args.per_epoch:
+        return _per_epoch(args)
     with process_group(args.device) as (dist, device):  # a no-op unless launched by torchrun
         return _fid(args, dist, device)
 
@@ -136,6 +154,58 @@ def _fid(args, dist, device: str) -> int:
         print("cancelled", file=sys.stderr)
         return 130
     print(format_result(result))
+    if args.json:
+        print(json.dumps(_json_ready(result.to_dict()), sort_keys=True))
+    return 0
+
+
+def _per_epoch(args) -> int:
+    from genai_engine.analysis.timeline_fid import (
+        DEFAULT_N,
+        NO_TIMELINE,
+        TimelineFidResult,
+        format_timeline,
+        has_timeline,
+        timeline_fid,
+    )
+    from genai_engine.checkpoints import load_checkpoint
+    from genai_engine.distributed import launched_by_torchrun
+    from genai_engine.errors import GenAIError
+
+    if not args.checkpoint:
+        raise GenAIError("--per-epoch measures a checkpoint's per-epoch snapshots: give "
+                         "--checkpoint, not --fake")
+    if args.save_stats:
+        raise GenAIError("--save-stats does not go with --per-epoch")
+    if launched_by_torchrun():
+        raise GenAIError("--per-epoch runs in one process: start it without torchrun")
+    checkpoint = load_checkpoint(args.checkpoint)
+    if not has_timeline(checkpoint):
+        raise GenAIError(NO_TIMELINE)
+    show, line = _progress_printer()
+    result = None
+    for record in timeline_fid(
+        checkpoint,
+        args.real,
+        n=args.n or DEFAULT_N,
+        features=args.features,
+        seed=args.seed,
+        kid=not args.no_kid,
+        inception_weights=args.inception_weights,
+        domain_weights=args.domain_weights,
+        batch_size=args.batch_size,
+        device=args.device,
+        use_cache=not args.no_cache,
+    ):
+        if isinstance(record, TimelineFidResult):
+            result = record
+        else:
+            show(record)
+    line.close()
+    if result is None:
+        print("cancelled", file=sys.stderr)
+        return 130
+    print(format_timeline(result))
     if args.json:
         print(json.dumps(_json_ready(result.to_dict()), sort_keys=True))
     return 0

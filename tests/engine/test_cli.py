@@ -65,6 +65,7 @@ def test_train_json_summary_then_sample(toy_npz, tmp_path, capsys):
     (["train", "--hidden", "abc"], "hidden"),
     (["train", "--device", "tpu"], "device"),
     (["sample", "--checkpoint", "/no/such.pt", "--out", "x.png"], "no such checkpoint"),
+    (["fid", "--fake", "x.npz", "--per-epoch"], "give --checkpoint"),
 ])
 def test_errors_are_one_line_and_non_zero(args, expected, tmp_path):
     result = run_cli(*args, cwd=tmp_path)
@@ -122,3 +123,52 @@ def test_info_lists_the_embedded_dataset(capsys):
     info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert "fashion-mnist" in info["datasets"]
     assert "cpu" in info["devices"]
+
+
+def test_fid_per_epoch_prints_the_rows_of_timeline_fid(tmp_path, capsys, monkeypatch):
+    from genai_engine.analysis.timeline_fid import NO_TIMELINE, format_timeline, timeline_fid
+    from genai_engine.checkpoints import atomic_torch_save
+    from genai_engine.data import load_dataset
+    from genai_engine.metrics.features import domain
+    from genai_engine.tasks import drain
+
+    if not domain.default_weights_path().is_file():
+        pytest.skip("the shipped domain network is missing")
+    monkeypatch.setenv("GENAI_LAB_HOME", str(tmp_path / "home"))  # the statistics cache
+    fashion = load_dataset("fashion-mnist")
+    train_npz, real_npz = tmp_path / "train.npz", tmp_path / "real.npz"
+    np.savez(train_npz, images=fashion.train.images[:1000, ..., 0],
+             labels=fashion.train.labels[:1000])
+    np.savez(real_npz, images=fashion.test.images[:300])
+    assert main(["train", "--dataset", str(train_npz), "--hidden", "32", "--latent-dim", "4",
+                 "--epochs", "3", "--batch-size", "100", "--device", "cpu",
+                 "--out", str(tmp_path / "run"), "--json"]) == 0
+    path = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["checkpoint"]
+
+    fid = ["fid", "--per-epoch", "--real", str(real_npz), "--features", "domain", "--n", "200",
+           "--device", "cpu"]
+    assert main([*fid, "--checkpoint", path, "--json"]) == 0
+    out = capsys.readouterr()
+    data = json.loads(out.out.strip().splitlines()[-1])
+    reference = drain(timeline_fid(load_checkpoint(path), str(real_npz), n=200,
+                                   features="domain", device="cpu"))
+    assert reference.real_cache_hit and not data["real_cache_hit"]  # the CLI ran first
+    assert [row["epoch"] for row in data["rows"]] == [1, 2, 3]
+    for got, want in zip(data["rows"], reference.rows, strict=True):
+        assert got["epoch"] == want.epoch and got["n"] == want.n == 200
+        assert got["fid"] == pytest.approx(want.fid, rel=1e-12)
+        assert got["kid_mean"] == pytest.approx(want.kid_mean, rel=1e-12)
+        assert got["kid_std"] == pytest.approx(want.kid_std, rel=1e-12)
+    assert data["features"] == "domain" and data["feature_label"] == reference.feature_label
+    assert data["feature_network_id"] == reference.feature_network_id
+    table = out.out.strip().splitlines()[:-1]  # the table, then the JSON line
+    assert table[:5] == format_timeline(reference).splitlines()[:5]  # header and the rows
+    assert "epoch 3: FID" in out.err  # progress goes to stderr
+
+    # a checkpoint without per-epoch snapshots: a one-line error, non-zero
+    bare = tmp_path / "bare.pt"
+    raw = load_checkpoint(path).raw
+    atomic_torch_save({k: v for k, v in raw.items() if k != "timeline"}, bare)
+    result = run_cli(*fid, "--checkpoint", str(bare), cwd=tmp_path)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [f"genai-lab fid: error: {NO_TIMELINE}"]
