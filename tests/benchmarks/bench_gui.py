@@ -239,22 +239,46 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
+def summarise(runs: list[dict]) -> dict:
+    """Medians over repeats of the latency, stall and training-speed figures."""
+    med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
+    pooled = [v for r in runs for v in r["latencies"]]
+    return {
+        "repeats_summarised": len(runs),
+        "latency_p50_ms": round(med("p50"), 2),
+        "latency_p95_ms": round(med("p95"), 2),
+        "latency_pooled_p50_ms": round(percentile(pooled, 50), 2),
+        "latency_pooled_p95_ms": round(percentile(pooled, 95), 2),
+        "longest_stall_ms": round(med("app_idle_stall_max"), 1),
+        "longest_stall_while_dragging_ms": round(med("app_drag_stall_max"), 1),
+        "stall_p99_ms": round(med("app_idle_stall_p99"), 2),
+        "stall_p99_while_dragging_ms": round(med("app_drag_stall_p99"), 2),
+        "train_images_per_s_headless": round(med("headless")),
+        "train_images_per_s_app": round(med("app_idle")),
+        "train_images_per_s_app_while_dragging": round(med("app_drag")),
+        "train_ratio_app_over_headless": round(med("app_idle") / med("headless"), 3),
+        "train_ratio_app_while_dragging_over_headless": round(med("app_drag") / med("headless"), 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1, help="epochs per training run")
     parser.add_argument("--steps", type=int, default=300, help="minimum drag steps per repeat")
     parser.add_argument("--checkpoint", help="model to explore (default: the demo model)")
-    parser.add_argument("--switch-interval-ms", type=float, default=None,
-                        help="set sys.setswitchinterval (the GIL hand-over period; Python's "
-                             "default is 5 ms) to see its effect on latency")
+    parser.add_argument("--switch-interval-ms", default=None,
+                        help="sys.setswitchinterval in ms (the GIL hand-over period; Python's "
+                             "default is 5 ms); a comma list such as 5,1 alternates the values "
+                             "repeat by repeat and reports each one's medians side by side")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch intra-op threads for both training runs (default: torch's); on "
                              "a machine busy with other work, 2 OpenMP threads on 2 cores can "
                              "train 5x slower than 1, which swamps the comparison")
     args = parser.parse_args()
-    if args.switch_interval_ms is not None:
-        sys.setswitchinterval(args.switch_interval_ms / 1000)
+    intervals = ([float(v) for v in args.switch_interval_ms.split(",")]
+                 if args.switch_interval_ms else [sys.getswitchinterval() * 1000])
+    sys.setswitchinterval(intervals[0] / 1000)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     dataset = load_fashion_mnist()
@@ -283,7 +307,9 @@ def main() -> None:
     runs = []
     modes = ["headless", "app_idle", "app_drag"]
     for repeat in range(args.repeats):
-        result = {}
+        interval = intervals[repeat % len(intervals)]
+        sys.setswitchinterval(interval / 1000)
+        result = {"switch_interval_ms": interval}
         for mode in modes[repeat % 3:] + modes[:repeat % 3]:  # rotate so load drift evens out
             if mode == "headless":
                 work = training_work(dataset, config, args.torch_threads)
@@ -297,7 +323,8 @@ def main() -> None:
         result["p50"] = percentile(result["latencies"], 50)
         result["p95"] = percentile(result["latencies"], 95)
         runs.append(result)
-        print(f"repeat {repeat + 1}: {result['steps']} drag steps, latency p50 {result['p50']:.2f} ms "
+        print(f"repeat {repeat + 1} (GIL switch interval {interval:g} ms): "
+              f"{result['steps']} drag steps, latency p50 {result['p50']:.2f} ms "
               f"p95 {result['p95']:.2f} ms; longest stall {result['app_idle_stall_max']:.1f} ms "
               f"(not dragging), {result['app_drag_stall_max']:.1f} ms (dragging); training img/s "
               f"headless {result['headless']:.0f}, app {result['app_idle']:.0f}, app while "
@@ -310,8 +337,6 @@ def main() -> None:
                 print(f"  {mode}, where the threads were during a stall:\n{stack}", flush=True)
 
     state.runner.shutdown()
-    med = lambda key: statistics.median(r[key] for r in runs)
-    pooled = [v for r in runs for v in r["latencies"]]
     summary = {
         "benchmark": "gui_explore",
         "model": model_source,
@@ -322,26 +347,19 @@ def main() -> None:
         "drag_interval_ms": DRAG_INTERVAL_MS,
         "latency_measures": "slider setValue -> end of ImageItem.paint of the first frame showing "
                             "that value's decoding or a newer one",
-        "latency_p50_ms": round(med("p50"), 2),
-        "latency_p95_ms": round(med("p95"), 2),
-        "latency_pooled_p50_ms": round(percentile(pooled, 50), 2),
-        "latency_pooled_p95_ms": round(percentile(pooled, 95), 2),
         "latency_idle_p50_ms": round(percentile(idle, 50), 2),
         "latency_idle_p95_ms": round(percentile(idle, 95), 2),
-        "longest_stall_ms": round(med("app_idle_stall_max"), 1),
-        "longest_stall_while_dragging_ms": round(med("app_drag_stall_max"), 1),
-        "stall_p99_ms": round(med("app_idle_stall_p99"), 2),
-        "stall_p99_while_dragging_ms": round(med("app_drag_stall_p99"), 2),
-        "train_images_per_s_headless": round(med("headless")),
-        "train_images_per_s_app": round(med("app_idle")),
-        "train_images_per_s_app_while_dragging": round(med("app_drag")),
-        "train_ratio_app_over_headless": round(med("app_idle") / med("headless"), 3),
-        "train_ratio_app_while_dragging_over_headless": round(med("app_drag") / med("headless"), 3),
+        # the first switch interval's runs; every interval's beside them when comparing
+        "gil_switch_interval_ms": intervals[0],
+        **summarise([r for r in runs if r["switch_interval_ms"] == intervals[0]]),
         "torch_threads": args.torch_threads or torch.get_num_threads(),
-        "gil_switch_interval_ms": sys.getswitchinterval() * 1000,
         "load_average_1min": round(os.getloadavg()[0], 2),
         "targets": {"latency_p95_ms": 16, "longest_stall_ms": 50, "train_ratio": 0.9},
     }
+    if len(intervals) > 1:
+        summary["by_switch_interval_ms"] = {
+            f"{value:g}": summarise([r for r in runs if r["switch_interval_ms"] == value])
+            for value in intervals}
     print(json.dumps(summary))
 
 
