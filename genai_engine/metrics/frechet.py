@@ -19,8 +19,14 @@ was 10x slower at d = 2048 with the OpenBLAS that numpy wheels ship.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
-import scipy.linalg.blas
+
+
+def _linalg():
+    """``scipy.linalg``, imported on first use: it is a quarter of a second of the app's start."""
+    import scipy.linalg
+    import scipy.linalg.blas  # noqa: F401 - makes ``.blas`` an attribute
+
+    return scipy.linalg
 
 
 def _as_stats(mu, sigma) -> tuple[np.ndarray, np.ndarray]:
@@ -36,7 +42,7 @@ def _as_stats(mu, sigma) -> tuple[np.ndarray, np.ndarray]:
 def cholesky_or_none(sigma: np.ndarray) -> np.ndarray | None:
     """The lower Cholesky factor of a positive definite matrix; None when it is not one."""
     try:
-        factor = scipy.linalg.cholesky(0.5 * (sigma + sigma.T), lower=True, check_finite=False)
+        factor = _linalg().cholesky(0.5 * (sigma + sigma.T), lower=True, check_finite=False)
     except np.linalg.LinAlgError:
         return None
     return factor if np.isfinite(factor).all() else None
@@ -52,7 +58,7 @@ def psd_factor(sigma: np.ndarray) -> tuple[np.ndarray, bool]:
     if factor is not None:
         return factor, True
     sym = 0.5 * (sigma + sigma.T)
-    w, v = scipy.linalg.eigh(sym, driver="evr", check_finite=False)
+    w, v = _linalg().eigh(sym, driver="evr", check_finite=False)
     np.clip(w, 0.0, None, out=w)
     return v * np.sqrt(w), False
 
@@ -60,7 +66,7 @@ def psd_factor(sigma: np.ndarray) -> tuple[np.ndarray, bool]:
 def psd_sqrt(sigma: np.ndarray) -> np.ndarray:
     """Symmetric square root of a (numerically) positive semi-definite matrix."""
     sym = 0.5 * (sigma + sigma.T)
-    w, v = scipy.linalg.eigh(sym, driver="evr", check_finite=False)
+    w, v = _linalg().eigh(sym, driver="evr", check_finite=False)
     np.clip(w, 0.0, None, out=w)
     return (v * np.sqrt(w)) @ v.T
 
@@ -75,13 +81,13 @@ def trace_sqrt_product(
     """
     factor, lower = psd_factor(sigma1) if factor1 is None else factor1
     if lower:  # Cholesky: two triangular products, half the work of general ones
-        trmm = scipy.linalg.blas.get_blas_funcs("trmm", (factor, sigma2))
+        trmm = _linalg().blas.get_blas_funcs("trmm", (factor, sigma2))
         right = trmm(1.0, factor, sigma2, side=1, lower=1)  # S2 F
         middle = trmm(1.0, factor, right, side=0, lower=1, trans_a=1, overwrite_b=1)  # F^T S2 F
     else:
         middle = factor.T @ sigma2 @ factor
     middle = 0.5 * (middle + middle.T)
-    eig = scipy.linalg.eigh(middle, eigvals_only=True, driver="evr", check_finite=False)
+    eig = _linalg().eigh(middle, eigvals_only=True, driver="evr", check_finite=False)
     return float(np.sqrt(np.clip(eig, 0.0, None)).sum())
 
 
