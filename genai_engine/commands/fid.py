@@ -150,13 +150,7 @@ def _fid(args, dist, device: str) -> int:
     line.close()
     if not dist.is_main:
         return 0
-    if result is None:
-        print("cancelled", file=sys.stderr)
-        return 130
-    print(format_result(result))
-    if args.json:
-        print(json.dumps(_json_ready(result.to_dict()), sort_keys=True))
-    return 0
+    return _report(result, format_result, args.json)
 
 
 def _per_epoch(args) -> int:
@@ -202,11 +196,16 @@ def _per_epoch(args) -> int:
         else:
             show(record)
     line.close()
+    return _report(result, format_timeline, args.json)
+
+
+def _report(result, formatter, as_json: bool) -> int:
+    """Print ``result`` for people (then as one JSON line with ``--json``); the exit code."""
     if result is None:
         print("cancelled", file=sys.stderr)
         return 130
-    print(format_timeline(result))
-    if args.json:
+    print(formatter(result))
+    if as_json:
         print(json.dumps(_json_ready(result.to_dict()), sort_keys=True))
     return 0
 
