@@ -394,7 +394,7 @@ class EvaluateTab(QWidget):
         top.addWidget(result_holder)
         top.addWidget(self.plot)
         top.setSizes([480, 420])
-        history_group = QGroupBox("History")
+        history_group = QWidget()  # the tab names it
         history_layout = QVBoxLayout(history_group)
         history_layout.addWidget(self.table, 1)
         buttons = _hbox(self.export_button, self.clear_button)

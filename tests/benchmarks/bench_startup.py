@@ -7,9 +7,10 @@ this Python) and, when built, of the frozen bundle (``dist/genai-lab/genai-lab``
 ``GENAI_LAB_STARTUP_PROBE`` set: the app then writes the time of its first painted frame
 ("shown": the loading window, before torch is imported), of the main window's first frame
 with every tab built ("interactive") and of the session being ready (embedded dataset and
-demo model loaded), closes and exits (hook: ``desktop/startup_probe.py``). Each run uses fresh settings, as on a first
-start; one unmeasured warm-up run per target fills the OS file cache, so the numbers are a cold
-process on warm disk caches (dropping the caches would disturb the other work on the machine).
+demo model loaded), closes and exits (hook: ``desktop/startup_probe.py``). Each run uses
+fresh settings, as on a first start; one unmeasured warm-up run per target fills the OS file
+cache, so the numbers are a cold process on warm disk caches (dropping the caches would
+disturb the other work on the machine).
 On a shared, busy machine wall time stretches with the load; ``cpu_at_shown`` (process CPU
 seconds at the first frame) does not, and the load average is reported beside the numbers.
 ``--breakdown`` also times the imports that dominate a source start, in fresh processes.
