@@ -17,9 +17,9 @@ network (``features``, ``feature_label``, ``feature_network_id``). One process o
 
 from __future__ import annotations
 
-import json
-import math
 import sys
+
+from genai_engine.commands.output import print_result
 
 
 def register(subparsers) -> None:
@@ -150,7 +150,7 @@ def _fid(args, dist, device: str) -> int:
     line.close()
     if not dist.is_main:
         return 0
-    return _report(result, format_result, args.json)
+    return print_result(result, format_result, args.json)
 
 
 def _per_epoch(args) -> int:
@@ -196,25 +196,4 @@ def _per_epoch(args) -> int:
         else:
             show(record)
     line.close()
-    return _report(result, format_timeline, args.json)
-
-
-def _report(result, formatter, as_json: bool) -> int:
-    """Print ``result`` for people (then as one JSON line with ``--json``); the exit code."""
-    if result is None:
-        print("cancelled", file=sys.stderr)
-        return 130
-    print(formatter(result))
-    if as_json:
-        print(json.dumps(_json_ready(result.to_dict()), sort_keys=True))
-    return 0
-
-
-def _json_ready(value):
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    return value
+    return print_result(result, format_timeline, args.json)

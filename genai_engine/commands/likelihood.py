@@ -7,9 +7,9 @@ JSON object (``LikelihoodResult.to_dict()``: ``nll`` and ``nll_stderr`` keyed by
 
 from __future__ import annotations
 
-import json
-import math
 import sys
+
+from genai_engine.commands.output import print_result
 
 
 def register(subparsers) -> None:
@@ -89,17 +89,4 @@ def run(args) -> int:
             line.update(record.fraction, f"{record.done:,}/{record.total:,} images, "
                         f"NLL(k={best}) {record.nll[best]:.2f} ({record.seconds:.0f} s)")
     line.close()
-    print(format_result(result))
-    if args.json:
-        print(json.dumps(_json_ready(result.to_dict()), sort_keys=True))
-    return 0
-
-
-def _json_ready(value):
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    return value
+    return print_result(result, format_result, args.json)
