@@ -8,6 +8,7 @@ generator can finish cleanly (save, yield a final record) instead of being kille
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 
 class TaskControl:
@@ -40,6 +41,21 @@ class TaskControl:
         if not self._running.is_set():
             self._running.wait()
         return not self._cancelled.is_set()
+
+
+@dataclass
+class StageProgress:
+    """A progress record of a task that runs in named stages (subclasses name the task)."""
+
+    stage: str
+    done: int
+    total: int
+    seconds: float  # since the task started
+    message: str = ""  # a short line for people
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
 
 
 def drain(generator):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from genai_engine.errors import GenAIError
-from genai_engine.tasks import TaskControl
+from genai_engine.tasks import StageProgress, TaskControl
 
 SPACES = ("pixel", "encoder", "domain")
 SPACE_LABELS = {
@@ -104,17 +104,8 @@ def _exact_distances(queries: np.ndarray, references: np.ndarray, candidates: np
 
 # --- the whole check ---------------------------------------------------------------------
 
-@dataclass
-class MemorisationProgress:
-    stage: str
-    done: int  # stages finished
-    total: int
-    seconds: float
-    message: str = ""
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 0.0
+class MemorisationProgress(StageProgress):
+    """``stage`` is ``sampling`` or the space searched; ``done``/``total`` count stages."""
 
 
 @dataclass

@@ -34,6 +34,7 @@ from genai_engine.metrics.kid import kernel_inception_distance
 from genai_engine.metrics.precision_recall import knn_radii, precision_recall
 from genai_engine.metrics.reservoir import FeatureReservoir
 from genai_engine.metrics.statistics import FeatureStats
+from genai_engine.tasks import StageProgress
 
 FEATURE_CHOICES = ("domain", "inception")
 DEFAULT_N = 10_000
@@ -41,21 +42,10 @@ SAMPLE_CHUNK = 1000  # generated images are drawn in fixed chunks: results do no
 REAL_RESERVOIR_SEED = 1
 
 
-@dataclass
-class EvalProgress:
+class EvalProgress(StageProgress):
     """Where the evaluation is: ``stage`` is one of ``loading``, ``real features``,
     ``generated features``, ``metrics``, ``cancelled``; ``done``/``total`` count images (or
-    metric steps); ``message`` is a short human line."""
-
-    stage: str
-    done: int
-    total: int
-    seconds: float
-    message: str = ""
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 0.0
+    metric steps)."""
 
 
 @dataclass
