@@ -35,7 +35,7 @@ EVAL_BATCH = 1000
 class TrainConfig:
     epochs: int = 6
     batch_size: int = 128
-    lr: float = 3e-3
+    lr: float = 4e-3
     beta: float = 1.0
     seed: int = 0
     device: str = "auto"
