@@ -43,6 +43,7 @@ class TaskBar(QWidget):
         self.run_button.clicked.connect(self.run_clicked)
         self.cancel_button.clicked.connect(self.cancel)
         self._ready = True
+        self._reason = ""  # the "why not" text the message shows, cleared once ready
 
     @property
     def running(self) -> bool:
@@ -53,8 +54,11 @@ class TaskBar(QWidget):
         self._ready = ready
         self.run_button.setEnabled(ready and not self.running)
         self.run_button.setToolTip("" if ready else reason)
-        if not ready and not self.running and reason:
+        if not self.running and not ready and reason:
             self.message.setText(reason)
+        elif not self.running and ready and self._reason and self.message.text() == self._reason:
+            self.message.clear()  # no stale "Open a dataset first" once it is open
+        self._reason = "" if ready else reason
 
     def submit(self, runner: TaskRunner, name: str, work, *, text: str = "", on_progress=None,
                on_finished=None, on_error=None, on_cancelled=None) -> TaskHandle:
