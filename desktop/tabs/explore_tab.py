@@ -138,7 +138,8 @@ class ExploreTab(QWidget):
 
     def _build_centre(self) -> QWidget:
         panel = QWidget()
-        self.decoded_view = ImageView(min_size=260)
+        # 160 px fits the whole column in the smallest window (1024x680); it grows with it.
+        self.decoded_view = ImageView(min_size=160)
         self.decoded_view.setToolTip("The decoder's output for the current latent point")
         self.decoded_caption = _caption()
         self.picked_view = ImageView(min_size=120)

@@ -236,7 +236,8 @@ class InterpolateTab(QWidget):
         colors = {"lerp": "#1f77b4", "slerp": "#d62728"}
         legend = " ".join(f"<span style='color:{colors.get(name, '#555')}'>■ {name}</span>"
                           for name in INTERPOLATIONS)
-        self.norm_plot.setTitle(f"Length of the code ‖z‖ along the path &nbsp; {legend}",
+        # Two short lines: one long one sets the plot's minimum width and overflows a small window.
+        self.norm_plot.setTitle(f"Code length ‖z‖ along the path<br>{legend}",
                                 color="#333", size="10pt")
         self.norm_plot.setLabel("bottom", "position along the path, t")
         self.norm_plot.setLabel("left", "‖z‖")
