@@ -40,6 +40,6 @@ def test_memory_is_released_after_real_tasks_only(qtbot, monkeypatch):
         handle = runner.call("work", lambda: 42, quiet=quiet)
         # ``done`` is set by a slot the runner connects before the task starts (a signal
         # waited on only now could already have been emitted)
-        qtbot.waitUntil(lambda: handle.done, timeout=5000)
+        qtbot.waitUntil(lambda h=handle: h.done, timeout=5000)
     assert runner.shutdown(5000)
     assert calls == [1]
