@@ -28,13 +28,12 @@ import numpy as np
 from genai_engine.analysis.timeline import TimelineDecoder
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.errors import GenAIError
-from genai_engine.inference import prior_samples
 from genai_engine.metrics.evaluate import (
     FEATURE_CHOICES,
-    SAMPLE_CHUNK,
     EvalProgress,
     _fold,
     _real_source,
+    decoded_prior_source,
     load_feature_network,
 )
 from genai_engine.metrics.frechet import frechet_distance
@@ -103,17 +102,6 @@ def has_timeline(checkpoint: Checkpoint | None) -> bool:
     return checkpoint is not None and bool(checkpoint.timeline)
 
 
-def epoch_samples(decoder: TimelineDecoder, epoch: int, z: np.ndarray) -> Iterator[np.ndarray]:
-    """The prior samples ``z`` decoded by ``epoch``'s snapshot, uint8, in chunks of
-    ``SAMPLE_CHUNK`` (labels cycle through the classes of a conditional model, as in
-    ``evaluate``)."""
-    num_classes = int(decoder.config.num_classes or 0)
-    for start in range(0, len(z), SAMPLE_CHUNK):
-        stop = min(len(z), start + SAMPLE_CHUNK)
-        labels = np.arange(start, stop) % num_classes if num_classes else None
-        yield decoder.decode(z[start:stop], epoch, labels)
-
-
 def timeline_fid(
     checkpoint: Checkpoint,
     real,
@@ -164,12 +152,16 @@ def timeline_fid(
     dev = resolve_device(device)
     yield EvalProgress("loading", 0, 1, elapsed(), f"loading the {features} network")
     net = load_feature_network(features, dev, inception_weights, domain_weights)
-    decoder = TimelineDecoder(checkpoint, dev)
+    timeline = TimelineDecoder(checkpoint, dev)
+    latent_dim, num_classes = timeline.config.latent_dim, int(timeline.config.num_classes or 0)
+
+    def samples(epoch: int):  # the same n prior samples (one seed) for every epoch
+        return decoded_prior_source(timeline.at(epoch), latent_dim, num_classes, n, seed,
+                                    f"epoch {epoch} samples")
+
     real_src = _real_source(real, real_split, seed)
     net.check_images((0, *real_src.shape), "the real images")
-    z = prior_samples(n, decoder.config.latent_dim, seed)
-    probe = next(epoch_samples(decoder, decoder.epochs[0], z[:1]))
-    net.check_images((0, *probe.shape[1:]), "the generated images")
+    net.check_images((0, *samples(timeline.epochs[0]).shape), "the generated images")
     batch = int(batch_size or net.preferred_batch_size)
     if batch < 1:
         raise GenAIError("batch size must be at least 1")
@@ -189,24 +181,23 @@ def timeline_fid(
     real_mean, real_cov = real_stats.mean, real_stats.covariance
 
     rows: list[EpochFid] = []
-    total = n * len(decoder.epochs)
+    total = n * len(timeline.epochs)
     done = 0
-    for epoch in decoder.epochs:
+    for epoch in timeline.epochs:
         t0 = time.perf_counter()
         stats = FeatureStats(net.dim)
         kept = FeatureReservoir(max_features, net.dim, seed=seed + 2)  # as evaluate keeps them
-        for chunk in epoch_samples(decoder, epoch, z):
-            for s in range(0, len(chunk), batch):
-                if cancelled():
-                    yield EvalProgress("cancelled", done, total, elapsed(), "cancelled")
-                    return
-                feats, _ = net.extract(chunk[s : s + batch])
-                _fold(stats, feats)
-                if kid:
-                    kept.update(feats)
-                done += len(feats)
-                yield TimelineFidProgress("epoch", done, total, elapsed(),
-                                          f"epoch {epoch}: generated images", epoch=epoch)
+        for first, images in samples(epoch).shard(batch, 0, 1):
+            if cancelled():
+                yield EvalProgress("cancelled", done, total, elapsed(), "cancelled")
+                return
+            feats, _ = net.extract(images)
+            _fold(stats, feats)
+            if kid:
+                kept.update(feats, first)
+            done += len(feats)
+            yield TimelineFidProgress("epoch", done, total, elapsed(),
+                                      f"epoch {epoch}: generated images", epoch=epoch)
         fid = frechet_distance(stats.mean, stats.covariance, real_mean, real_cov)
         kid_mean = kid_std = None
         if kid:
@@ -238,5 +229,5 @@ def format_timeline(result: TimelineFidResult) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["EpochFid", "TimelineFidProgress", "TimelineFidResult", "epoch_samples",
+__all__ = ["EpochFid", "TimelineFidProgress", "TimelineFidResult",
            "format_timeline", "has_timeline", "timeline_fid"]

@@ -177,27 +177,36 @@ def _real_source(real, split: str, seed: int) -> _Source:
 def _checkpoint_source(checkpoint, n: int, seed: int, device: str) -> _Source:
     """Prior samples of a VAE checkpoint, drawn chunk by chunk (same images as
     ``sampling.sample_images(checkpoint, n, seed)``)."""
-    from genai_engine.inference import VAEInference, prior_samples
+    from genai_engine.inference import VAEInference
 
     model = VAEInference.from_checkpoint(checkpoint, device)
     num_classes = int(getattr(checkpoint.model_config, "num_classes", 0) or 0)
-    latent = model.latent_dim
-    probe_label = np.zeros(1, np.int64) if model.conditional else None
-    probe = model.decode(np.zeros((1, latent), np.float32), probe_label)
+    return decoded_prior_source(model, model.latent_dim, num_classes, n, seed, "checkpoint samples")
+
+
+def decoded_prior_source(decoder, latent_dim: int, num_classes: int, n: int, seed: int,
+                         name: str) -> _Source:
+    """``n`` prior samples (drawn with ``seed``) decoded by ``decoder`` (anything with
+    ``VAEInference.decode``'s signature, e.g. one epoch of a training timeline) in chunks of
+    ``SAMPLE_CHUNK``; a conditional decoder (``num_classes`` > 0) gets labels 0, 1, ... in turn."""
+    from genai_engine.inference import prior_samples
+
+    probe_label = np.zeros(1, np.int64) if num_classes else None
+    probe = decoder.decode(np.zeros((1, latent_dim), np.float32), probe_label)
 
     def shard(batch_size: int, rank: int, world: int):
         # every rank draws all n latents from the seed and decodes whole chunks, as one
         # process does, so a rank's images are bit for bit the single-process ones
-        z_all = prior_samples(n, latent, seed)
+        z_all = prior_samples(n, latent_dim, seed)
         mine = _plan(n, batch_size, SAMPLE_CHUNK)[rank::world]
         for begin, batches in itertools.groupby(mine, key=lambda b: b[0] - b[0] % SAMPLE_CHUNK):
             stop = min(n, begin + SAMPLE_CHUNK)
-            labels = np.arange(begin, stop) % num_classes if model.conditional else None
-            images = model.decode(z_all[begin:stop], labels)
+            labels = np.arange(begin, stop) % num_classes if num_classes else None
+            images = decoder.decode(z_all[begin:stop], labels)
             for first, last in batches:
                 yield first, images[first - begin : last - begin]
 
-    return _Source(n, tuple(probe.shape[1:]), shard, name="checkpoint samples", chunk=SAMPLE_CHUNK)
+    return _Source(n, tuple(probe.shape[1:]), shard, name=name, chunk=SAMPLE_CHUNK)
 
 
 def _cut_all(first: np.ndarray, rest, batch_size: int):
