@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import sys
 
-GUI_FLAGS = ("--gui", "--self-test")
-
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)

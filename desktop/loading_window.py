@@ -46,19 +46,22 @@ class LoadingWindow(QMainWindow):
             self.menuBar().addMenu(title).setEnabled(False)
         self.statusBar().showMessage("Loading…")
         place_window(self, settings)
-        self._watcher = _FirstPaint(self)
-        self.installEventFilter(self._watcher)
+        # The children paint in the same pass; the timer runs once the frame is flushed.
+        on_first_paint(self, lambda: QTimer.singleShot(0, self.first_frame.emit))
+
+
+def on_first_paint(widget: QWidget, callback) -> None:
+    """Call ``callback()`` once, when ``widget`` gets its first paint event."""
+    widget.installEventFilter(_FirstPaint(widget, callback))
 
 
 class _FirstPaint(QObject):
-    def __init__(self, window: LoadingWindow) -> None:
-        super().__init__(window)
-        self._window = window
-        self._seen = False
+    def __init__(self, widget: QWidget, callback) -> None:
+        super().__init__(widget)  # owned by the widget: alive as long as it is
+        self._callback = callback
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.Paint and not self._seen:
-            self._seen = True
-            # The children paint in the same pass; the timer runs once the frame is flushed.
-            QTimer.singleShot(0, self._window.first_frame.emit)
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            self._callback()
         return False

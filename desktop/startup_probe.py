@@ -13,30 +13,26 @@ import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from desktop.loading_window import on_first_paint
 
-class StartupProbe(QObject):
+
+class StartupProbe:
     def __init__(self, path: str, ready_timeout_s: float = 20.0) -> None:
-        super().__init__()
         self.path = path
         self.ready_timeout_s = ready_timeout_s
         self.marks: dict[str, float] = {}
-        self._watched: dict[QObject, str] = {}
 
     def watch(self, window, mark: str) -> None:
         """Record ``mark`` at ``window``'s first painted frame."""
-        self._watched[window] = mark
-        window.installEventFilter(self)
+        on_first_paint(window, lambda: self._record(mark))
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
-        mark = self._watched.get(watched)
-        if mark is not None and event.type() == QEvent.Type.Paint and mark not in self.marks:
-            self.marks[mark] = time.time()
-            # process CPU seconds: a busy machine stretches wall time, not this
-            self.marks[f"cpu_at_{mark}"] = time.process_time()
-        return False
+    def _record(self, mark: str) -> None:
+        self.marks[mark] = time.time()
+        # process CPU seconds: a busy machine stretches wall time, not this
+        self.marks[f"cpu_at_{mark}"] = time.process_time()
 
     def finish_when_ready(self, window) -> None:
         """Poll until ``window``'s session has a dataset and a model, then write and quit."""
