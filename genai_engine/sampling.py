@@ -22,7 +22,10 @@ def sample_images(checkpoint: Checkpoint, n: int, seed: int = 0, device: str = "
     return model.sample(n, seed, labels=labels, batch_size=batch_size)
 
 
-def image_grid(images: np.ndarray, columns: int | None = None, padding: int = 2,
+GRID_PADDING = 2  # pixels around each tile of ``image_grid``
+
+
+def image_grid(images: np.ndarray, columns: int | None = None, padding: int = GRID_PADDING,
                background: int = 255) -> np.ndarray:
     """uint8 (N, H, W, C) -> one uint8 (rows*H', cols*W', C) image with padding between tiles."""
     n, h, w, c = images.shape

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from desktop.latest_wins import LatestWins
 from desktop.state import AppState
-from desktop.widgets.image_view import ImageView
+from desktop.widgets.image_view import ImageView, tile_at, tile_rect
 from desktop.widgets.latent_endpoint import DATASET, PRIOR, Endpoint, EndpointEditor
 from genai_engine.animation import save_gif, save_strip
 from genai_engine.data import Dataset
@@ -411,11 +411,7 @@ class InterpolateTab(QWidget):
         frames = self.result.frames
         index = int(np.clip(index, 0, len(frames) - 1))
         _, h, w, _ = frames.shape
-        columns = _columns_for(len(frames))
-        row, col = divmod(index, columns)
-        pad = 2  # image_grid's padding
-        self.selection_box.setRect(pad + col * (w + pad) - 1, pad + row * (h + pad) - 1,
-                                   w + 2, h + 2)
+        self.selection_box.setRect(*tile_rect(index, h, w, _columns_for(len(frames))))
         self.selection_box.setVisible(True)
         self.frame_view.set_image(frames[index])
         t = index / max(1, len(frames) - 1)
@@ -426,10 +422,8 @@ class InterpolateTab(QWidget):
         if self.result is None:
             return
         _, h, w, _ = self.result.frames.shape
-        pad, columns = 2, _columns_for(len(self.result.frames))
-        col, row = int((x - pad) // (w + pad)), int((y - pad) // (h + pad))
-        index = row * columns + col
-        if 0 <= col < columns and 0 <= index < len(self.result.frames):
+        index = tile_at(x, y, h, w, _columns_for(len(self.result.frames)))
+        if 0 <= index < len(self.result.frames):
             self.frame_slider.setValue(index)
 
     def _fit_strip_height(self) -> None:

@@ -12,10 +12,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
-from genai_engine.sampling import image_grid
+from genai_engine.sampling import GRID_PADDING, image_grid
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
-TILE_PADDING = 2  # the gap ``image_grid`` leaves around each tile
 
 
 def display_rgba(image: np.ndarray) -> np.ndarray:
@@ -31,9 +30,19 @@ def display_rgba(image: np.ndarray) -> np.ndarray:
 
 def tile_at(x: float, y: float, tile_h: int, tile_w: int, columns: int) -> int:
     """Index of the ``image_grid`` tile under image coordinates (x, y), or -1 in the padding."""
-    col = int((x - TILE_PADDING) // (tile_w + TILE_PADDING))
-    row = int((y - TILE_PADDING) // (tile_h + TILE_PADDING))
+    col = int((x - GRID_PADDING) // (tile_w + GRID_PADDING))
+    row = int((y - GRID_PADDING) // (tile_h + GRID_PADDING))
     return row * columns + col if 0 <= col < columns and row >= 0 else -1
+
+
+def tile_rect(index: int, tile_h: int, tile_w: int, columns: int) -> tuple[float, float, float, float]:
+    """(x, y, width, height) around tile ``index`` of an ``image_grid``, over half the padding
+    on every side: where a selection frame goes."""
+    row, col = divmod(index, columns)
+    half = GRID_PADDING / 2
+    return (GRID_PADDING + col * (tile_w + GRID_PADDING) - half,
+            GRID_PADDING + row * (tile_h + GRID_PADDING) - half,
+            tile_w + GRID_PADDING, tile_h + GRID_PADDING)
 
 
 class ImageView(pg.GraphicsLayoutWidget):

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QGroupBox, QHBoxLayout, QLabel,
 
 from desktop.latest_wins import ThrottledLatestWins
 from desktop.task_runner import TaskRunner
-from desktop.widgets.image_view import TILE_PADDING, ImageView, tile_at
+from desktop.widgets.image_view import ImageView, tile_at, tile_rect
 from genai_engine.analysis.timeline import TimelineDecoder, filmstrip_epochs
 
 MAX_FRAMES = 12
@@ -181,8 +181,5 @@ class TimelineBar(QGroupBox):
             self._marker.setVisible(False)
             return
         _, h, w, _ = self.frames.shape
-        slot = self.frame_positions.index(position)
-        half = TILE_PADDING / 2
-        self._marker.setRect(TILE_PADDING + slot * (w + TILE_PADDING) - half, half,
-                             w + TILE_PADDING, h + TILE_PADDING)
+        self._marker.setRect(*tile_rect(self.frame_positions.index(position), h, w, len(self.frames)))
         self._marker.setVisible(True)

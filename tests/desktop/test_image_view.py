@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from desktop.widgets.image_view import ImageView, display_rgba, tile_at
+from desktop.widgets.image_view import ImageView, display_rgba, tile_at, tile_rect
 
 
 def test_display_rgba_repeats_gray_and_keeps_colour():
@@ -35,3 +35,10 @@ def test_tile_at_maps_grid_coordinates_to_tiles():
     assert tile_at(2 + 14, 2 + 14, 28, 28, 3) == 0
     assert tile_at(2 + 30 + 14, 2 + 30 + 14, 28, 28, 3) == 4
     assert tile_at(2 + 3 * 30 + 5, 10, 28, 28, 3) == -1
+
+
+def test_tile_rect_frames_a_tile_and_contains_only_its_pixels():
+    # tiles of 28 px with 2 px padding: tile 4 of a 3-column grid starts at (32, 32)
+    x, y, w, h = tile_rect(4, 28, 28, 3)
+    assert (x, y, w, h) == (31, 31, 30, 30)
+    assert tile_at(x + 1, y + 1, 28, 28, 3) == 4 == tile_at(x + w - 1.01, y + h - 1.01, 28, 28, 3)
