@@ -103,11 +103,6 @@ class _Source:
     name: str = ""
     chunk: int | None = 0  # batches never cross multiples of it (0: one chunk; None: unknown)
 
-    def batches(self, batch_size: int):
-        """Every batch of the stream, in order (uint8 arrays)."""
-        for _, images in self.shard(batch_size, 0, 1):
-            yield images
-
     def share(self, batch_size: int, rank: int, world: int) -> int:
         """How many images ``shard(batch_size, rank, world)`` yields (estimated when the
         stream's chunks are not known in advance)."""

@@ -134,7 +134,7 @@ def test_checkpoint_stream_equals_sample_images(vae_checkpoint):
     from genai_engine.sampling import sample_images
 
     source = _fake_source(vae_checkpoint, 1500, 3, "cpu")
-    streamed = np.concatenate(list(source.batches(128)))
+    streamed = np.concatenate([images for _, images in source.shard(128, 0, 1)])
     np.testing.assert_array_equal(streamed, sample_images(vae_checkpoint, 1500, seed=3, device="cpu"))
 
 
