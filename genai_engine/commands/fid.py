@@ -156,10 +156,8 @@ def _fid(args, dist, device: str) -> int:
 def _per_epoch(args) -> int:
     from genai_engine.analysis.timeline_fid import (
         DEFAULT_N,
-        NO_TIMELINE,
         TimelineFidResult,
         format_timeline,
-        has_timeline,
         timeline_fid,
     )
     from genai_engine.checkpoints import load_checkpoint
@@ -173,9 +171,7 @@ def _per_epoch(args) -> int:
         raise GenAIError("--save-stats does not go with --per-epoch")
     if launched_by_torchrun():
         raise GenAIError("--per-epoch runs in one process: start it without torchrun")
-    checkpoint = load_checkpoint(args.checkpoint)
-    if not has_timeline(checkpoint):
-        raise GenAIError(NO_TIMELINE)
+    checkpoint = load_checkpoint(args.checkpoint)  # no timeline: timeline_fid says so first
     show, line = _progress_printer()
     result = None
     for record in timeline_fid(
