@@ -12,12 +12,12 @@ from PySide6.QtCore import QObject, Signal
 from desktop.task_runner import TaskRunner
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.data import Dataset
-from genai_engine.inference import VAEInference
+from genai_engine.families.base import Snapshot
 
 
 class AppState(QObject):
     dataset_changed = Signal(object)  # Dataset
-    model_changed = Signal(object)  # VAEInference (a weight snapshot, safe to use while training)
+    model_changed = Signal(object)  # Snapshot (a weight snapshot, safe to use while training)
     checkpoint_changed = Signal(object)  # Checkpoint, after a load or save
     status_message = Signal(str)  # short text for the status bar
     error = Signal(str, str)  # title, message: shown to the user in a dialog
@@ -29,10 +29,10 @@ class AppState(QObject):
         self.device = device
         self.dataset: Dataset | None = None
         self.checkpoint: Checkpoint | None = None
-        self.model: VAEInference | None = None
+        self.model: Snapshot | None = None
         # The snapshot made from ``checkpoint``: while ``model is checkpoint_model`` the model is
         # the checkpoint's (its training timeline applies); a training epoch's model is not.
-        self.checkpoint_model: VAEInference | None = None
+        self.checkpoint_model: Snapshot | None = None
         self.kl_per_dim: np.ndarray | None = None  # from the latest evaluation of the model
 
     def missing_model_or_data(self) -> str | None:
@@ -50,12 +50,11 @@ class AppState(QObject):
     def set_checkpoint(self, checkpoint: Checkpoint) -> None:
         """Adopt a loaded or freshly saved checkpoint as the current model."""
         self.checkpoint = checkpoint
-        self.checkpoint_model = VAEInference.from_checkpoint(checkpoint, "cpu")
-        history_kl = checkpoint.raw.get("kl_per_dim")
-        self.set_model(self.checkpoint_model, None if history_kl is None else np.asarray(history_kl))
+        self.checkpoint_model = checkpoint.snapshot("cpu")
+        self.set_model(self.checkpoint_model, checkpoint.diagnostics.get("latent_importance"))
         self.checkpoint_changed.emit(checkpoint)
 
-    def set_model(self, model: VAEInference, kl_per_dim: np.ndarray | None = None) -> None:
+    def set_model(self, model: Snapshot, kl_per_dim: np.ndarray | None = None) -> None:
         """A new weight snapshot (e.g. after a training epoch) for Explore and Interpolate."""
         self.model = model
         if kl_per_dim is not None:

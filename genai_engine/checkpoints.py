@@ -1,4 +1,7 @@
-"""Checkpoints: weights, optimizer state, configs, history and the dataset fingerprint.
+"""Checkpoints: family, weights, trainer state, configs, history and the dataset fingerprint.
+
+Format 2 (``genai-lab``) names the model family; format 1 (``genai-lab-vae``, every checkpoint
+written before families existed, the shipped demo model among them) is read as a VAE.
 
 Saved atomically (temp file, fsync, rename) so a crash mid-save leaves the previous file intact.
 Loaded with ``torch.load(weights_only=True)``: only tensors and plain containers are accepted,
@@ -12,20 +15,23 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from genai_engine.errors import CheckpointError
-from genai_engine.models import VAE, ModelConfig, build_model
+from genai_engine.errors import CheckpointError, GenAIError
+from genai_engine.families import get_family
 
-FORMAT = "genai-lab-vae"
-FORMAT_VERSION = 1
+FORMAT = "genai-lab"
+FORMAT_VERSION = 2
+FORMAT_1 = "genai-lab-vae"  # before families: always a VAE, optimizer state under its own key
 
 
 @dataclass
 class Checkpoint:
     path: Path | None
-    model: VAE  # on the CPU, eval mode
-    model_config: ModelConfig
+    family: str
+    model: torch.nn.Module  # the family's network, on the CPU, eval mode
+    model_config: object  # the family's config dataclass
     train_config: dict
     epoch: int
     history: dict[str, list[float]]
@@ -36,6 +42,26 @@ class Checkpoint:
     def timeline(self) -> list[dict]:
         """Per-epoch decoder snapshots: [{'epoch': int, 'decoder': state_dict (float16)}]."""
         return self.raw.get("timeline", [])
+
+    @property
+    def trainer_state(self) -> dict | None:
+        """Optimizers (and any extra state of the family's training step), for resuming."""
+        if self.raw.get("format") == FORMAT_1:
+            state = self.raw.get("optimizer_state")
+            return {"optimizers": [state]} if state else None
+        return self.raw.get("trainer_state")
+
+    @property
+    def diagnostics(self) -> dict[str, np.ndarray]:
+        """The family's last per-epoch diagnostics (``latent_importance``, ...), as arrays."""
+        if self.raw.get("format") == FORMAT_1:
+            kl = self.raw.get("kl_per_dim")
+            return {} if kl is None else {"latent_importance": np.asarray(kl, np.float64)}
+        return {k: np.asarray(v, np.float64) for k, v in (self.raw.get("diagnostics") or {}).items()}
+
+    def snapshot(self, device: str = "cpu"):
+        """A frozen numpy-in/numpy-out copy of the model (its family's ``Snapshot``)."""
+        return get_family(self.family).snapshot(self.model, device, self.dataset.get("class_names"))
 
 
 def atomic_write(path: str | os.PathLike, write) -> Path:
@@ -71,18 +97,19 @@ def atomic_torch_save(payload: dict, path: str | os.PathLike) -> Path:
     return atomic_write(path, lambda handle: torch.save(payload, handle))
 
 
-def save_checkpoint(path, model: VAE, *, train_config: dict, epoch: int, history: dict,
-                    dataset: dict, optimizer_state: dict | None = None, extra: dict | None = None) -> Path:
+def save_checkpoint(path, model, *, family: str, train_config: dict, epoch: int, history: dict,
+                    dataset: dict, trainer_state: dict | None = None, extra: dict | None = None) -> Path:
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "family": family,
         "model_config": model.config.to_dict(),
         "model_state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "train_config": dict(train_config),
         "epoch": int(epoch),
         "history": {k: [float(v) for v in vs] for k, vs in history.items()},
         "dataset": dict(dataset),
-        "optimizer_state": optimizer_state,
+        "trainer_state": trainer_state,
         **(extra or {}),
     }
     return atomic_torch_save(payload, path)
@@ -106,13 +133,18 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
 
 def checkpoint_from_dict(raw, path: Path | None = None) -> Checkpoint:
     where = str(path) if path else "checkpoint"
-    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise CheckpointError(f"{where}: not a GenAI Lab VAE checkpoint")
+    if not isinstance(raw, dict) or raw.get("format") not in (FORMAT, FORMAT_1):
+        raise CheckpointError(f"{where}: not a GenAI Lab checkpoint")
     if int(raw.get("format_version", 0)) > FORMAT_VERSION:
         raise CheckpointError(f"{where}: written by a newer GenAI Lab; update the app to open it")
+    family_name = "vae" if raw["format"] == FORMAT_1 else str(raw.get("family"))
     try:
-        config = ModelConfig.from_dict(raw["model_config"])
-        model = build_model(config)
+        family = get_family(family_name)
+    except GenAIError as error:
+        raise CheckpointError(f"{where}: {error} (written by a newer GenAI Lab?)") from None
+    try:
+        config = family.config_type.from_dict(raw["model_config"])
+        model = family.build(config)
         model.load_state_dict(raw["model_state"], strict=True)
     except CheckpointError:
         raise
@@ -125,6 +157,7 @@ def checkpoint_from_dict(raw, path: Path | None = None) -> Checkpoint:
     model.eval()
     return Checkpoint(
         path=path,
+        family=family.name,
         model=model,
         model_config=config,
         train_config=dict(raw.get("train_config") or {}),

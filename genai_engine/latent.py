@@ -12,7 +12,7 @@ import numpy as np
 from genai_engine.tasks import TaskControl
 
 if TYPE_CHECKING:
-    from genai_engine.inference import VAEInference
+    from genai_engine.families.base import Encoder
 
 ENCODE_BATCH = 500
 
@@ -96,7 +96,7 @@ class EncodeProgress:
 class EncodedSplit:
     """An encoded split: what a latent map, its clicks and the class means are computed from."""
 
-    model: VAEInference
+    model: Encoder
     codes: np.ndarray  # (N, D) posterior means
     labels: np.ndarray | None
     projection: PCAProjection
@@ -104,7 +104,7 @@ class EncodedSplit:
     means: np.ndarray | None  # (K, D) class means
 
 
-def encode_split(model: VAEInference, images: np.ndarray, labels: np.ndarray | None,
+def encode_split(model: Encoder, images: np.ndarray, labels: np.ndarray | None,
                  num_classes: int, control: TaskControl | None = None,
                  batch_size: int = ENCODE_BATCH) -> Iterator[EncodeProgress | EncodedSplit]:
     """Encode ``images`` in batches (an ``EncodeProgress`` and a cancel point after each), then

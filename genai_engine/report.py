@@ -24,7 +24,8 @@ from genai_engine import __version__
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.data import Dataset
 from genai_engine.errors import GenAIError
-from genai_engine.inference import VAEInference, prior_samples
+from genai_engine.families import get_family
+from genai_engine.families.base import Encoder, LatentDecoder, prior_samples
 from genai_engine.latent import slerp
 from genai_engine.report_charts import Series, bar_chart, line_chart
 from genai_engine.sampling import image_grid
@@ -205,11 +206,8 @@ def _likelihood_section(result) -> str:
 
 
 def _checkpoint_kl(checkpoint: Checkpoint) -> np.ndarray | None:
-    raw = checkpoint.raw.get("kl_per_dim")
-    if raw is None:
-        return None
-    values = np.asarray(raw.numpy() if hasattr(raw, "numpy") else raw, np.float64)
-    return values if values.ndim == 1 else None
+    values = checkpoint.diagnostics.get("latent_importance")
+    return values if values is not None and values.ndim == 1 else None
 
 
 def normalise_metrics(metrics) -> list[dict]:
@@ -239,25 +237,28 @@ def build_report(checkpoint: Checkpoint, dataset: Dataset | None = None, *, metr
     between two test images; without it the interpolation runs between two prior samples.
     ``metrics``: see ``normalise_metrics``; ``likelihood``: a ``LikelihoodResult``.
     """
-    model = VAEInference.from_checkpoint(checkpoint, device)
+    family = get_family(checkpoint.family)
+    model = checkpoint.snapshot(device)
+    latent, encoder = isinstance(model, LatentDecoder), isinstance(model, Encoder)
     config = checkpoint.model_config
     c, h, w = config.image_shape
     if dataset is not None and tuple(dataset.image_shape) != (c, h, w):
         dataset = None  # a different dataset cannot feed the model; leave its images out
     scale = _scale_for(h)
     info = checkpoint.dataset
-    run_name = title or (checkpoint.path.parent.name if checkpoint.path else "VAE run")
+    run_name = title or (checkpoint.path.parent.name if checkpoint.path else f"{family.title} run")
     history = checkpoint.history
     test_loss = (history.get("test_loss") or [math.nan])[-1]
-    kl_html, active = _kl_section(_checkpoint_kl(checkpoint))
+    # KL per dimension is what an amortised posterior (an encoder) spends on each latent
+    kl_html, active = _kl_section(_checkpoint_kl(checkpoint) if encoder else None)
 
     labels = np.arange(n_samples) % config.num_classes if model.conditional else None
     samples = model.sample(n_samples, seed, labels=labels)
     columns = _columns_for(n_samples)
-    images = [_figure(image_grid(samples, columns), f"{n_samples} samples from the prior "
+    images = [_figure(image_grid(samples, columns), f"{n_samples} samples "
                       f"(seed {seed})" + (", classes in turn" if model.conditional else ""),
-                      "prior samples", scale)]
-    if dataset is not None and len(dataset.test) >= 2:
+                      "samples", scale)]
+    if encoder and dataset is not None and len(dataset.test) >= 2:
         count = min(8, len(dataset.test))
         originals = dataset.test.images[:count]
         recon_labels = dataset.test.labels[:count] if model.conditional else None
@@ -270,27 +271,30 @@ def build_report(checkpoint: Checkpoint, dataset: Dataset | None = None, *, metr
         codes, _ = model.encode(dataset.test.images[:2], ends_labels)
         z0, z1 = codes
         what = "between the first two test images"
-    else:
+    elif latent:
         z0, z1 = prior_samples(2, config.latent_dim, seed + 1)
         what = f"between two prior samples (seed {seed + 1})"
-    path = slerp(z0, z1, interpolation_steps)
-    strip = model.decode(path, 0 if model.conditional else None)
-    images.append(_figure(image_grid(strip, interpolation_steps), f"spherical interpolation {what}, "
-                          f"{interpolation_steps} steps", "interpolation", scale))
+    if latent:
+        path = slerp(z0, z1, interpolation_steps)
+        strip = model.decode(path, 0 if model.conditional else None)
+        images.append(_figure(image_grid(strip, interpolation_steps), f"spherical interpolation {what}, "
+                              f"{interpolation_steps} steps", "interpolation", scale))
 
-    cards = [(_num(test_loss), "test −ELBO (nats/image)"), (str(checkpoint.epoch), "epochs"),
-             (str(config.latent_dim), "latent dimensions"),
-             (f"{active}/{config.latent_dim}" if active is not None else "—", "active units")]
+    cards = [(family.title, "model family"), (str(checkpoint.epoch), "epochs")]
+    if math.isfinite(test_loss):
+        cards.insert(0, (_num(test_loss), f"test loss ({family.loss_unit})"))
+    if latent:
+        cards.append((str(config.latent_dim), "latent dimensions"))
+    if active is not None:
+        cards.append((f"{active}/{config.latent_dim}", "active units"))
     if likelihood is not None:
         best = max(likelihood.ks)
         cards.insert(1, (_num(likelihood.nll[best]), f"NLL estimate, k={best:,}"))
     cards_html = "".join(f'<div class="card"><b>{escape(v)}</b><span>{escape(t)}</span></div>'
                          for v, t in cards)
-    model_rows = [("kind", config.kind), ("hidden", list(config.hidden)),
-                  ("latent dim", config.latent_dim), ("likelihood", config.likelihood),
-                  ("image shape (C, H, W)", list(config.image_shape)),
-                  ("conditional", f"yes, {config.num_classes} classes" if config.num_classes else "no"),
-                  ("parameters", f"{sum(p.numel() for p in checkpoint.model.parameters()):,}")]
+    model_rows = [("family", family.describe(config)),
+                  *((key.replace("_", " "), value) for key, value in config.to_dict().items()),
+                  ("parameters", f"{model.parameter_count:,}")]
     train_rows = sorted(checkpoint.train_config.items())
     data_rows = [("name", info.get("name")), ("source", info.get("source")),
                  ("fingerprint", info.get("fingerprint")),
@@ -307,7 +311,7 @@ def build_report(checkpoint: Checkpoint, dataset: Dataset | None = None, *, metr
 <div class="cards">{cards_html}</div>
 <h2>Training curves</h2>{_curves(history)}
 {"<h2>Latent usage</h2>" + kl_html if kl_html else ""}
-<h2>Samples, reconstructions and interpolation</h2>
+<h2>Samples</h2>
 <div class="panel">{"".join(images)}</div>
 {_metrics_section(normalise_metrics(metrics))}
 {_likelihood_section(likelihood)}

@@ -9,15 +9,14 @@ import numpy as np
 
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.errors import GenAIError
-from genai_engine.inference import VAEInference
 
 
 def sample_images(checkpoint: Checkpoint, n: int, seed: int = 0, device: str = "auto",
                   batch_size: int = 1000) -> np.ndarray:
-    """n prior samples decoded to uint8 (N, H, W, C); class labels cycle for a conditional model."""
+    """n samples of any family as uint8 (N, H, W, C); class labels cycle for a conditional model."""
     if n < 1:
         raise GenAIError(f"the number of samples must be at least 1, got {n}")
-    model = VAEInference.from_checkpoint(checkpoint, device)
+    model = checkpoint.snapshot(device)
     labels = np.arange(n) % checkpoint.model_config.num_classes if model.conditional else None
     return model.sample(n, seed, labels=labels, batch_size=batch_size)
 

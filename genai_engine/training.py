@@ -1,9 +1,12 @@
-"""The VAE trainer: a generator that yields plain progress records.
+"""The generic trainer: one loop for every model family, as a generator of progress records.
 
 ``train(...)`` runs the whole loop and yields ``StepRecord`` (a few per second), ``EpochRecord``
-(after each epoch's test evaluation and checkpoint) and finally ``TrainingDone``. It calls
-``control.checkpoint()`` between steps, so a caller can pause, resume or cancel it; a cancelled
-run saves a checkpoint before it returns. Records hold floats and numpy arrays only.
+(after each epoch's test measure and checkpoint) and finally ``TrainingDone``. The family
+(``genai_engine.families``) brings the network, its training step (one or more optimizers)
+and its per-epoch measure; the loop owns everything else: batching, the learning-rate
+schedule, pause and cancel (``control.checkpoint()`` between steps; a cancelled run saves),
+the divergence guard, previews, timeline snapshots, checkpoints and torchrun. Records hold
+floats and numpy arrays only, and carry the family's metrics by name.
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ from genai_engine.data import Dataset
 from genai_engine.devices import resolve_device
 from genai_engine.distributed import SINGLE, DistContext
 from genai_engine.errors import CheckpointError, GenAIError, TrainingDiverged
-from genai_engine.losses import decoded_mean, kl_per_dim, negative_elbo
-from genai_engine.models import VAE, ModelConfig, build_model
+from genai_engine.families import DEFAULT_FAMILY, get_family
+from genai_engine.families.base import Batch
 from genai_engine.tasks import TaskControl
+from genai_engine.tensors import images_to_tensor, to_unit
 
 CHECKPOINT_NAME = "checkpoint.pt"
 PREVIEW_COUNT = 8
-EVAL_BATCH = 1000
 
 
 @dataclass
@@ -62,14 +65,13 @@ class StepRecord:
     epoch: int  # 1-based epoch in progress
     step: int  # global optimisation step
     total_steps: int
-    loss: float  # negative ELBO (nats/image) averaged since the previous record
-    recon: float
-    kl: float
+    loss: float  # the family's headline training loss, averaged since the previous record
+    metrics: dict[str, float]  # every training metric of the family, by name (loss included)
     lr: float
     images_per_s: float
     elapsed_s: float
     eta_s: float
-    preview: np.ndarray | None = None  # uint8 (2k, H, W, C): k inputs then their reconstructions
+    preview: np.ndarray | None = None  # uint8 (N, H, W, C): what the family shows while training
 
     @property
     def progress(self) -> float:
@@ -80,17 +82,21 @@ class StepRecord:
 class EpochRecord:
     epoch: int
     epochs: int
-    train_loss: float
-    train_recon: float
-    train_kl: float
-    test_loss: float
-    test_recon: float
-    test_kl: float
-    kl_per_dim: np.ndarray  # (D,) mean KL of each latent dimension on the test split
+    train: dict[str, float]  # the epoch's mean training metrics, by name
+    test: dict[str, float]  # the family's measure on the test split (may be empty)
+    diagnostics: dict[str, np.ndarray]  # arrays for the family's views (e.g. latent_importance)
     images_per_s: float
     elapsed_s: float
     checkpoint: str | None
     preview: np.ndarray | None = None
+
+    @property
+    def train_loss(self) -> float:
+        return self.train.get("loss", math.nan)
+
+    @property
+    def test_loss(self) -> float:
+        return self.test.get("loss", math.nan)
 
 
 @dataclass
@@ -103,71 +109,8 @@ class TrainingDone:
     seconds: float
     checkpoint: str | None
     device: str
+    family: str = DEFAULT_FAMILY
     history: dict = field(default_factory=dict)
-
-
-def images_to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:
-    """uint8 (N, H, W, C) -> uint8 (N, C, H, W) on the device; floats are made per batch."""
-    writable = np.require(images, requirements=("C", "W"))  # torch refuses read-only buffers
-    return torch.from_numpy(writable).permute(0, 3, 1, 2).contiguous().to(device)
-
-
-def to_unit(batch_u8: torch.Tensor) -> torch.Tensor:
-    return batch_u8.float().div_(255.0)
-
-
-def to_uint8_images(x: torch.Tensor) -> np.ndarray:
-    """float (B, C, H, W) in [0, 1] -> uint8 (B, H, W, C) numpy, with plain C strides.
-
-    A permuted tensor keeps the (B, C, H, W) memory order, and ``.contiguous()`` does not
-    change it when C is 1 (size-1 dimensions do not count): a convolution downstream then
-    picks another memory format, and features of decoded images would differ in the 8th
-    digit from those of the same images read from an array or a file."""
-    x = (x.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1)
-    return x.clone(memory_format=torch.contiguous_format).cpu().numpy()
-
-
-@torch.inference_mode()
-def evaluate_elbo(model: VAE, images: torch.Tensor, labels: torch.Tensor | None,
-                  dist: DistContext = SINGLE) -> dict:
-    """Negative ELBO (beta = 1) on a whole split, in nats per image, and KL per dimension.
-
-    Under torchrun each rank evaluates every ``world_size``-th image and the sums are added.
-    """
-    was_training = model.training
-    model.eval()
-    n = len(images)
-    if dist.enabled:
-        images = images[dist.rank::dist.world_size]
-        labels = None if labels is None else labels[dist.rank::dist.world_size]
-    sums = torch.zeros(model.config.latent_dim + 1, dtype=torch.float64)  # KL per dim, recon
-    for start in range(0, len(images), EVAL_BATCH):
-        x = to_unit(images[start:start + EVAL_BATCH])
-        y = None if labels is None else labels[start:start + EVAL_BATCH]
-        logits, mu, logvar = model(x, y)
-        _, recon, _ = negative_elbo(logits, x, mu, logvar, model.config.likelihood,
-                                    getattr(model, "log_sigma", None))
-        sums[-1] += float(recon)
-        sums[:-1] += kl_per_dim(mu, logvar).sum(0).double().cpu()
-    model.train(was_training)
-    if dist.enabled:
-        device_sums = dist.all_reduce_sum(sums.to(next(model.parameters()).device))
-        sums = device_sums.cpu()
-    sums /= max(n, 1)
-    kl_dims, recon = sums[:-1], float(sums[-1])
-    kl = float(kl_dims.sum())
-    return {"loss": recon + kl, "recon": recon, "kl": kl, "kl_per_dim": kl_dims.numpy()}
-
-
-@torch.inference_mode()
-def reconstruction_preview(model: VAE, x_u8: torch.Tensor, y: torch.Tensor | None) -> np.ndarray:
-    was_training = model.training
-    model.eval()
-    x = to_unit(x_u8)
-    mu, _ = model.encode(x, y)
-    recon = decoded_mean(model.decode(mu, y))
-    model.train(was_training)
-    return np.concatenate([to_uint8_images(x), to_uint8_images(recon)])
 
 
 def dataset_info(dataset: Dataset) -> dict:
@@ -186,9 +129,10 @@ def _cosine_lr(base: float, step: int, total: int) -> float:
 
 def train(
     dataset: Dataset,
-    model_config: ModelConfig | None = None,
+    model_config=None,
     train_config: TrainConfig | None = None,
     *,
+    family: str = DEFAULT_FAMILY,
     out_dir: str | Path | None = None,
     resume: Checkpoint | None = None,
     control: TaskControl | None = None,
@@ -196,25 +140,28 @@ def train(
     preview_interval_s: float = 1.0,
     dist: DistContext = SINGLE,
 ) -> Iterator[StepRecord | EpochRecord | TrainingDone]:
-    """Train (or resume) a VAE on ``dataset``; see the module docstring for the records.
+    """Train (or resume) a model of ``family`` on ``dataset``; see the module docstring.
 
-    ``train_config.epochs`` is the total number of epochs of the run: resuming a checkpoint at
-    epoch 3 with ``epochs=5`` trains epochs 4 and 5. Checkpoints go to ``out_dir/checkpoint.pt``
-    after every epoch and on cancel (no file is written when ``out_dir`` is None).
+    ``model_config`` is the family's config (its default for the dataset when None); a resumed
+    run takes family and config from the checkpoint. ``train_config.epochs`` is the total
+    number of epochs of the run: resuming a checkpoint at epoch 3 with ``epochs=5`` trains
+    epochs 4 and 5. Checkpoints go to ``out_dir/checkpoint.pt`` after every epoch and on cancel
+    (no file is written when ``out_dir`` is None).
 
-    Under torchrun (``dist`` from ``distributed.init_from_env``) the model is wrapped in
-    DistributedDataParallel; ``batch_size`` stays the global batch: each rank takes a disjoint
-    ``batch_size / world_size`` slice of every batch, so a run matches a single-process run of
-    the same effective batch. Only rank 0 writes checkpoints.
+    Under torchrun (``dist`` from ``distributed.init_from_env``) the family's step wraps its
+    networks in DistributedDataParallel; ``batch_size`` stays the global batch: each rank takes
+    a disjoint ``batch_size / world_size`` slice of every batch, so a run matches a
+    single-process run of the same effective batch. Only rank 0 writes checkpoints.
     """
     control = control or TaskControl()
     train_config = train_config or TrainConfig()
     device = resolve_device(train_config.device)
     if resume is not None:
         _check_resume(resume, dataset)
-        model_config = resume.model_config
-    elif model_config is None:
-        model_config = ModelConfig(image_shape=dataset.image_shape)
+        family, model_config = resume.family, resume.model_config
+    spec = get_family(family)
+    if model_config is None:
+        model_config = spec.default_config(dataset)
     if tuple(model_config.image_shape) != tuple(dataset.image_shape):
         raise GenAIError(
             f"the model expects images of shape {tuple(model_config.image_shape)} (C, H, W) but "
@@ -227,36 +174,33 @@ def train(
                          f"{dist.world_size} ranks")
 
     torch.manual_seed(train_config.seed)
-    model = build_model(model_config)
+    model = spec.build(model_config)
     model.to(device)
-    net = model
+    step_fn = spec.training_step(model, train_config, device, dist)
+    # the schedule scales each parameter group's own starting rate (a GAN's G and D may differ)
+    base_lrs = [[group["lr"] for group in opt.param_groups] for opt in step_fn.optimizers]
     if dist.enabled:
-        from torch.nn.parallel import DistributedDataParallel
-
-        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
         torch.manual_seed(train_config.seed + 7919 * dist.rank)  # independent noise per rank
-    # The fused kernel updates all parameters in one call: ~2x fewer optimizer cycles for
-    # small models, where per-tensor overhead dominates.
-    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr,
-                                 fused=device.type in ("cpu", "cuda"))
     history: dict[str, list[float]] = {}
     timeline: list[dict] = []
     start_epoch = 0
+    diagnostics: dict[str, np.ndarray] = {}
     if resume is not None:
         model.load_state_dict(resume.model.state_dict())
         history = {k: list(v) for k, v in resume.history.items()}
         timeline = list(resume.timeline)
+        diagnostics = dict(resume.diagnostics)
         start_epoch = resume.epoch
-    if resume is not None and resume.raw.get("optimizer_state"):
-        optimizer.load_state_dict(resume.raw["optimizer_state"])
-        if "rng_state" in resume.raw and not dist.enabled:
-            torch.set_rng_state(resume.raw["rng_state"])
+        if resume.trainer_state:
+            step_fn.load_state_dict(resume.trainer_state)
+            if "rng_state" in resume.raw and not dist.enabled:
+                torch.set_rng_state(resume.raw["rng_state"])
 
     train_x = images_to_tensor(dataset.train.images, device)
     test_x = images_to_tensor(dataset.test.images, device)
     conditional = model_config.num_classes > 0
-    train_y = torch.from_numpy(dataset.train.labels).long().to(device) if conditional else None
-    test_y = torch.from_numpy(dataset.test.labels).long().to(device) if conditional else None
+    train_y = torch.from_numpy(np.array(dataset.train.labels)).long().to(device) if conditional else None
+    test_y = torch.from_numpy(np.array(dataset.test.labels)).long().to(device) if conditional else None
     preview_x = test_x[:PREVIEW_COUNT]
     preview_y = None if test_y is None else test_y[:PREVIEW_COUNT]
 
@@ -266,22 +210,25 @@ def train(
     steps_per_epoch = max(n_train // batch, 1)  # drop the ragged last batch: steady step cost
     total_steps = steps_per_epoch * train_config.epochs
     step = start_epoch * steps_per_epoch
-    likelihood, beta = model_config.likelihood, float(train_config.beta)
-    log_sigma = getattr(model, "log_sigma", None)
     checkpoint_path = Path(out_dir) / CHECKPOINT_NAME if out_dir is not None else None
-    meta = {"train_config": train_config.to_dict(), "dataset": dataset_info(dataset)}
-    last_good = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    meta = {"family": spec.name, "train_config": train_config.to_dict(), "dataset": dataset_info(dataset)}
+    last_good = _state_copy(model)
 
-    def save(epoch: int, kl_dims: np.ndarray) -> str | None:
+    def diverged(message: str) -> TrainingDiverged:
+        model.load_state_dict(last_good)
+        return TrainingDiverged(f"{message}; training stopped and the last good weights were kept. "
+                                f"{spec.divergence_hint}")
+
+    def save(epoch: int) -> str | None:
         if checkpoint_path is None:
             return None
         if not dist.is_main:
             dist.barrier()  # wait until rank 0 has written the file
             return str(checkpoint_path)
-        extra = {"rng_state": torch.get_rng_state(), "timeline": timeline,
-                 "kl_per_dim": torch.from_numpy(np.asarray(kl_dims, dtype=np.float64))}
+        arrays = {k: torch.from_numpy(np.asarray(v, np.float64)) for k, v in diagnostics.items()}
+        extra = {"rng_state": torch.get_rng_state(), "timeline": timeline, "diagnostics": arrays}
         save_checkpoint(checkpoint_path, model, epoch=epoch, history=history,
-                        optimizer_state=optimizer.state_dict(), extra=extra, **meta)
+                        trainer_state=step_fn.state_dict(), extra=extra, **meta)
         dist.barrier()
         return str(checkpoint_path)
 
@@ -290,12 +237,12 @@ def train(
     run_start = time.perf_counter()
     epoch = start_epoch
     cancelled = False
+    names: list[str] = []  # the family's metric names, in the order of its first step
     model.train()
     for epoch in range(start_epoch + 1, train_config.epochs + 1):
         generator = torch.Generator().manual_seed(train_config.seed * 100_003 + epoch)
         order = torch.randperm(n_train, generator=generator).to(device)
-        sums = torch.zeros(3, device=device)  # objective pieces since the last record
-        epoch_sums = torch.zeros(3, device=device)
+        sums = epoch_sums = None  # metric sums since the last record, and over the epoch
         since_record = 0
         epoch_images = 0
         tick = last_record = last_preview = time.perf_counter()
@@ -306,42 +253,40 @@ def train(
                 break
             tick += time.perf_counter() - before  # time spent paused is not training time
             if train_config.schedule == "cosine":
-                for group in optimizer.param_groups:
-                    group["lr"] = _cosine_lr(train_config.lr, step, total_steps)
+                for optimizer, bases in zip(step_fn.optimizers, base_lrs, strict=True):
+                    for group, base in zip(optimizer.param_groups, bases, strict=True):
+                        group["lr"] = _cosine_lr(base, step, total_steps)
             first = i * batch + dist.rank * local
             idx = order[first:first + local]
-            x = to_unit(train_x[idx])
-            y = None if train_y is None else train_y[idx]
-            logits, mu, logvar = net(x, y)
-            objective, recon, kl = negative_elbo(logits, x, mu, logvar, likelihood, log_sigma, beta)
-            optimizer.zero_grad(set_to_none=True)
-            (objective / local).backward()  # DDP averages over ranks: the global-batch mean
-            optimizer.step()
+            metrics = step_fn(Batch(to_unit(train_x[idx]), None if train_y is None else train_y[idx]))
+            names = names or list(metrics)
+            values_t = torch.stack([metrics[name] for name in names]).detach()
+            if sums is None:
+                sums, epoch_sums = torch.zeros_like(values_t), torch.zeros_like(values_t)
             step += 1
             since_record += local
-            sums += torch.stack([recon + kl, recon, kl]).detach()
+            sums += values_t
             now = time.perf_counter()
             if now - last_record >= report_interval_s or i == steps_per_epoch - 1:
                 train_seconds += now - tick
                 images_seen += since_record * dist.world_size
                 epoch_images += since_record
-                values = (sums / since_record).tolist()
-                if not all(math.isfinite(v) for v in values):
-                    model.load_state_dict(last_good)
-                    raise TrainingDiverged(
-                        f"the loss became {values[0]} at epoch {epoch}, step {step}; training stopped "
-                        "and the last good weights were kept. Try a smaller learning rate."
-                    )
+                values = dict(zip(names, (sums / since_record).tolist(), strict=True))
+                bad = [f"{name} became {value}" for name, value in values.items() if not math.isfinite(value)]
+                problem = f"the {bad[0]}" if bad else step_fn.health(values)
+                if problem:
+                    raise diverged(f"at epoch {epoch}, step {step}, {problem}")
                 epoch_sums += sums
                 sums.zero_()
                 preview = None
                 if dist.is_main and now - last_preview >= preview_interval_s:
-                    preview = reconstruction_preview(model, preview_x, preview_y)
+                    preview = spec.preview(model, preview_x, preview_y)
                     last_preview = now
                 rate = images_seen / max(train_seconds, 1e-9)
                 yield StepRecord(
-                    epoch=epoch, step=step, total_steps=total_steps, loss=values[0], recon=values[1],
-                    kl=values[2], lr=optimizer.param_groups[0]["lr"], images_per_s=rate,
+                    epoch=epoch, step=step, total_steps=total_steps,
+                    loss=values.get(spec.headline, math.nan), metrics=values,
+                    lr=step_fn.optimizers[0].param_groups[0]["lr"], images_per_s=rate,
                     elapsed_s=now - run_start, eta_s=(total_steps - step) * batch / max(rate, 1e-9),
                     preview=preview,
                 )
@@ -351,44 +296,46 @@ def train(
             epoch -= 1
             break
         epoch_sums = dist.all_reduce_sum(epoch_sums)
-        train_means = (epoch_sums / max(epoch_images * dist.world_size, 1)).tolist()
-        test = evaluate_elbo(model, test_x, test_y, dist)
-        if not math.isfinite(test["loss"]):
-            model.load_state_dict(last_good)
-            raise TrainingDiverged(f"the test loss became {test['loss']} at epoch {epoch}; the last "
-                                   "good weights were kept. Try a smaller learning rate.")
-        last_good = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        train_means = dict(zip(names, (epoch_sums / max(epoch_images * dist.world_size, 1)).tolist(),
+                               strict=True))
+        measure = spec.measure(model, test_x, test_y, dist)
+        bad = [f"test {name} became {value}" for name, value in measure.metrics.items()
+               if not math.isfinite(value)]
+        if bad:
+            raise diverged(f"at epoch {epoch}, the {bad[0]}")
+        last_good = _state_copy(model)
         rate = images_seen / max(train_seconds, 1e-9)
         # A cancelled partial epoch keeps its weights but counts as not yet trained, so a
         # resume runs it again in full.
         saved_epoch = epoch - 1 if cancelled else epoch
+        diagnostics = dict(measure.diagnostics)
         if not cancelled:
-            _append(history, epoch=epoch, train_loss=train_means[0], train_recon=train_means[1],
-                    train_kl=train_means[2], test_loss=test["loss"], test_recon=test["recon"],
-                    test_kl=test["kl"], lr=optimizer.param_groups[0]["lr"], images_per_s=rate)
-            timeline.append({"epoch": epoch, "decoder": _decoder_snapshot(model)})
-        path = save(saved_epoch, test["kl_per_dim"])
+            _append(history, epoch=epoch, **{f"train_{k}": v for k, v in train_means.items()},
+                    **{f"test_{k}": v for k, v in measure.metrics.items()},
+                    lr=step_fn.optimizers[0].param_groups[0]["lr"], images_per_s=rate)
+            timeline.append({"epoch": epoch, "decoder": _timeline_snapshot(model)})
+        path = save(saved_epoch)
         yield EpochRecord(
-            epoch=epoch, epochs=train_config.epochs, train_loss=train_means[0],
-            train_recon=train_means[1], train_kl=train_means[2], test_loss=test["loss"],
-            test_recon=test["recon"], test_kl=test["kl"], kl_per_dim=test["kl_per_dim"],
-            images_per_s=rate, elapsed_s=time.perf_counter() - run_start, checkpoint=path,
-            preview=reconstruction_preview(model, preview_x, preview_y),
+            epoch=epoch, epochs=train_config.epochs, train=train_means, test=dict(measure.metrics),
+            diagnostics=diagnostics, images_per_s=rate, elapsed_s=time.perf_counter() - run_start,
+            checkpoint=path, preview=spec.preview(model, preview_x, preview_y),
         )
         if cancelled:
             epoch -= 1
             break
 
     final_path = str(checkpoint_path) if checkpoint_path and checkpoint_path.exists() else None
+    last = lambda key: history[key][-1] if history.get(key) else math.nan
     yield TrainingDone(
         reason="cancelled" if cancelled else "completed",
         epochs=epoch,
-        train_loss=history.get("train_loss", [math.nan])[-1] if history else math.nan,
-        test_loss=history.get("test_loss", [math.nan])[-1] if history else math.nan,
+        train_loss=last(f"train_{spec.headline}"),
+        test_loss=last(f"test_{spec.headline}"),
         samples_per_s=images_seen / max(train_seconds, 1e-9),
         seconds=time.perf_counter() - run_start,
         checkpoint=final_path,
         device=str(device),
+        family=spec.name,
         history=history,
     )
 
@@ -398,11 +345,13 @@ def _append(history: dict[str, list[float]], **values: float) -> None:
         history.setdefault(key, []).append(float(value))
 
 
-def _decoder_snapshot(model: VAE) -> dict[str, torch.Tensor]:
-    """A light copy of the decoder weights (float16) for the training timeline."""
-    keep = ("decoder.", "fc_decode.", "up.", "log_sigma")
-    return {k: v.detach().to("cpu", torch.float16).clone()
-            for k, v in model.state_dict().items() if k.startswith(keep)}
+def _state_copy(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _timeline_snapshot(model) -> dict[str, torch.Tensor]:
+    """A light copy (float16, CPU) of the weights the model names for its training timeline."""
+    return {k: v.detach().to("cpu", torch.float16).clone() for k, v in model.timeline_state().items()}
 
 
 def _check_resume(checkpoint: Checkpoint, dataset: Dataset) -> None:

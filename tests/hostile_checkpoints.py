@@ -96,14 +96,14 @@ def plain_pickle_runs_code(folder: Path, good: Path) -> Path:
     return path
 
 
-@_hostile("not a genai lab vae checkpoint")
+@_hostile("not a genai lab checkpoint")
 def wrong_format_key(folder: Path, good: Path) -> Path:
     raw = _raw(good)
     raw["format"] = "someone-elses-model"
     return _save(raw, folder / "wrong-format.pt")
 
 
-@_hostile("not a genai lab vae checkpoint")
+@_hostile("not a genai lab checkpoint")
 def bare_state_dict(folder: Path, good: Path) -> Path:
     return _save(_raw(good)["model_state"], folder / "state-dict.pt")
 

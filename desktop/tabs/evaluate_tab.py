@@ -57,7 +57,8 @@ from genai_engine.checkpoints import Checkpoint
 from genai_engine.data import Dataset
 from genai_engine.devices import available_devices
 from genai_engine.errors import WeightsError
-from genai_engine.inference import VAEInference, prior_samples
+from genai_engine.families.base import prior_samples
+from genai_engine.families.vae.inference import VAEInference
 from genai_engine.metrics.evaluate import SAMPLE_CHUNK, EvalProgress, EvalResult, evaluate
 from genai_engine.metrics.features.domain import DEFAULT_LAYERS
 from genai_engine.metrics.features.inception import FEATURE_DIM as INCEPTION_DIM

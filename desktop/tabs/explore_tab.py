@@ -41,7 +41,8 @@ from desktop.widgets.latent_sliders import LatentSliders
 from desktop.widgets.timeline_bar import TimelineBar
 from genai_engine.analysis.timeline import TimelineDecoder
 from genai_engine.errors import GenAIError
-from genai_engine.inference import VAEInference, prior_samples
+from genai_engine.families.base import prior_samples
+from genai_engine.families.vae.inference import VAEInference
 from genai_engine.latent import EncodedSplit, EncodeProgress, attribute_vector, encode_split
 from genai_engine.sampling import save_image
 

@@ -39,7 +39,8 @@ from desktop.widgets.image_view import ImageView, tile_at, tile_rect
 from desktop.widgets.latent_endpoint import DATASET, PRIOR, Endpoint, EndpointEditor
 from genai_engine.animation import save_gif, save_strip
 from genai_engine.data import Dataset
-from genai_engine.inference import VAEInference, prior_samples
+from genai_engine.families.base import prior_samples
+from genai_engine.families.vae.inference import VAEInference
 from genai_engine.latent import INTERPOLATIONS
 
 MIN_STEPS, MAX_STEPS, DEFAULT_STEPS = 2, 64, 10

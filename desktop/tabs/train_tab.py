@@ -46,7 +46,7 @@ from genai_engine.checkpoints import Checkpoint, load_checkpoint
 from genai_engine.data import Dataset
 from genai_engine.devices import resolve_device
 from genai_engine.errors import GenAIError
-from genai_engine.inference import VAEInference
+from genai_engine.families.base import Snapshot
 from genai_engine.resources import user_data_dir
 from genai_engine.training import PREVIEW_COUNT, EpochRecord, StepRecord, TrainingDone, train
 
@@ -60,8 +60,8 @@ class EpochSnapshot:
     """A frozen copy of the weights after an epoch, made on the worker thread."""
 
     epoch: int
-    model: VAEInference
-    kl_per_dim: np.ndarray
+    model: Snapshot
+    kl_per_dim: np.ndarray | None
 
 
 @dataclass
@@ -82,8 +82,8 @@ def training_work(dataset: Dataset, model_config, train_config, run_dir: Path,
             yield record
             if isinstance(record, EpochRecord) and record.checkpoint:
                 snapshot = load_checkpoint(record.checkpoint)
-                yield EpochSnapshot(record.epoch, VAEInference.from_checkpoint(snapshot),
-                                    np.asarray(record.kl_per_dim, dtype=np.float64))
+                yield EpochSnapshot(record.epoch, snapshot.snapshot(),
+                                    record.diagnostics.get("latent_importance"))
             if isinstance(record, TrainingDone):
                 last_path = record.checkpoint
         if last_path:
@@ -348,9 +348,9 @@ class TrainTab(QWidget):
             for x, total, recon, kl in zip(epochs, *columns, strict=False):
                 self.plot.add(split, float(x), total, recon, kl)
         self.plot.redraw()
-        kl = checkpoint.raw.get("kl_per_dim")
+        kl = checkpoint.diagnostics.get("latent_importance")
         if kl is not None:
-            self._show_kl(np.asarray(kl, dtype=np.float64))
+            self._show_kl(kl)
 
     def _refresh_idle_preview(self) -> None:
         """Show test images beside the current model's reconstructions (computed off-thread)."""
@@ -513,7 +513,7 @@ class TrainTab(QWidget):
         self._steps_per_epoch = record.total_steps / max(self._epochs, 1)
         x = record.step / max(self._steps_per_epoch, 1e-9)
         self._last_x = x
-        self.plot.add("train", x, record.loss, record.recon, record.kl)
+        self.plot.add("train", x, record.loss, record.metrics.get("recon"), record.metrics.get("kl"))
         self.progress.setValue(int(round(1000 * record.progress)))
         if self.run_state == RUNNING:
             self._set_progress_text(
@@ -525,8 +525,9 @@ class TrainTab(QWidget):
     def _on_epoch(self, record: EpochRecord) -> None:
         # A stopped, partial epoch is tested where training stopped, not at a whole epoch.
         x = min(float(record.epoch), self._last_x) if self._last_x else float(record.epoch)
-        self.plot.add("test", x, record.test_loss, record.test_recon, record.test_kl)
-        self._show_kl(np.asarray(record.kl_per_dim, dtype=np.float64))
+        self.plot.add("test", x, record.test_loss, record.test.get("recon"), record.test.get("kl"))
+        if "latent_importance" in record.diagnostics:
+            self._show_kl(record.diagnostics["latent_importance"])
         if record.preview is not None:
             self._show_preview(record.preview)
         if record.checkpoint:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 from desktop.latest_wins import ThrottledLatestWins
 from desktop.task_runner import TaskRunner
 from desktop.widgets.image_view import ImageView
-from genai_engine.inference import decode_each_class
+from genai_engine.families.base import decode_each_class
 
 MAX_CLASSES = 36  # more classes would make tiles too small to read; the first ones are shown
 MIN_TILE = 40  # px

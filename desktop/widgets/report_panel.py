@@ -177,7 +177,7 @@ class ReportPanel(QWidget):
             self.contents_list.setText("<i>Open a checkpoint first.</i>")
             return
         epochs = len(checkpoint.history.get("test_loss", []))
-        kl = checkpoint.raw.get("kl_per_dim")
+        kl = checkpoint.diagnostics.get("latent_importance")
         items = [
             (epochs > 0, f"Loss curves over {epochs} epoch{'s' * (epochs != 1)} (train and test)"),
             (kl is not None, f"KL of each of the {checkpoint.model_config.latent_dim} latent dimensions"),

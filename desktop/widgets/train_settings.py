@@ -26,7 +26,7 @@ from genai_engine.checkpoints import Checkpoint
 from genai_engine.data import Dataset
 from genai_engine.devices import DEVICE_CHOICES, available_devices
 from genai_engine.errors import GenAIError
-from genai_engine.models import LATENT_RANGE, ModelConfig, parse_hidden
+from genai_engine.families.vae.nets import LATENT_RANGE, ModelConfig, parse_hidden
 from genai_engine.training import TrainConfig
 
 DEFAULT_HIDDEN = {"mlp": "400", "conv": "32,64"}

@@ -20,7 +20,7 @@ import torch
 from genai_engine.analysis.likelihood import sample_log_weights, unwrap_model
 from genai_engine.errors import GenAIError
 from genai_engine.tasks import TaskControl
-from genai_engine.training import images_to_tensor, to_unit
+from genai_engine.tensors import images_to_tensor, to_unit
 
 SCORE_METHODS = {
     "recon": "reconstruction error (nats)",
@@ -104,7 +104,7 @@ def score_images(model, images: np.ndarray, labels: np.ndarray | None = None, me
 
 @torch.inference_mode()
 def _score_batch(vae, x, y, method, generator, elbo_samples) -> np.ndarray:
-    from genai_engine.losses import reconstruction_nll
+    from genai_engine.families.vae.losses import reconstruction_nll
 
     if method == "recon":
         mu, _ = vae.encode(x, y)

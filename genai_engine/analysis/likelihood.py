@@ -25,10 +25,10 @@ import numpy as np
 import torch
 
 from genai_engine.errors import GenAIError
-from genai_engine.losses import kl_per_dim, reconstruction_nll
-from genai_engine.models import VAE
+from genai_engine.families.vae.losses import kl_per_dim, reconstruction_nll
+from genai_engine.families.vae.nets import VAE
 from genai_engine.tasks import TaskControl
-from genai_engine.training import images_to_tensor, to_unit
+from genai_engine.tensors import images_to_tensor, to_unit
 
 DEFAULT_KS = (1, 10, 100, 1000)
 MAX_K = 100_000

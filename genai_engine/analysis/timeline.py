@@ -9,7 +9,7 @@ into one private model copy, so memory stays at one model however long the run w
     image = timeline.decode(z, epoch=3)             # (H, W, C) uint8 for z of shape (D,)
     epochs, images = timeline.decode_all(z)         # (T,), (T, H, W, C): one frame per epoch
     epochs, images = decode_timeline(checkpoint, z) # the same in one call
-    timeline.at(3).decode(z)                        # a decoder with VAEInference's decode()
+    timeline.at(3).decode(z)                        # a decoder with LatentSnapshot's decode()
     filmstrip_epochs(timeline.epochs, 12)           # at most 12 of them, first and last kept
 
 Calls are thread-safe (one lock around the swap-and-decode), pure numpy in and out, and run
@@ -28,8 +28,7 @@ import torch
 
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.errors import CheckpointError, GenAIError
-from genai_engine.losses import decoded_mean
-from genai_engine.training import to_uint8_images
+from genai_engine.tensors import labels_tensor, to_uint8_images
 
 
 class TimelineDecoder:
@@ -66,7 +65,7 @@ class TimelineDecoder:
         return max(position, 0)
 
     def at(self, epoch: int) -> EpochDecoder:
-        """The decoder as it was after ``epoch``, with ``VAEInference.decode``'s signature."""
+        """The decoder as it was after ``epoch``, with ``LatentSnapshot.decode``'s signature."""
         epoch = self.epochs[self.index_of(epoch)]
         if epoch not in self._at:  # one object per epoch: callers may compare them
             self._at[epoch] = EpochDecoder(self, epoch)
@@ -85,10 +84,7 @@ class TimelineDecoder:
         self._loaded = index
 
     def _labels(self, labels, n: int) -> torch.Tensor | None:
-        if not self.config.num_classes:
-            return None
-        values = np.zeros(n, np.int64) if labels is None else np.broadcast_to(np.asarray(labels), (n,))
-        return torch.as_tensor(np.array(values, np.int64), device=self.device)
+        return labels_tensor(labels, n, self.config.num_classes, self.device)
 
     def decode(self, z: np.ndarray, epoch: int, labels=None) -> np.ndarray:
         """Decode ``z`` (D,) or (N, D) with the decoder as it was after ``epoch``: uint8
@@ -99,7 +95,7 @@ class TimelineDecoder:
         index = self.index_of(epoch)
         with self._lock, torch.inference_mode():
             self._load(index)
-            images = to_uint8_images(decoded_mean(self._model.decode(zt, self._labels(labels, len(zt)))))
+            images = to_uint8_images(self._model.decode_images(zt, self._labels(labels, len(zt))))
         return images[0] if single else images
 
     def decode_all(self, z: np.ndarray, labels=None, epochs=None) -> tuple[np.ndarray, np.ndarray]:
@@ -117,7 +113,7 @@ class TimelineDecoder:
 
 
 class EpochDecoder:
-    """One epoch of a ``TimelineDecoder``, usable wherever a ``VAEInference`` decodes."""
+    """One epoch of a ``TimelineDecoder``, usable wherever a ``LatentSnapshot`` decodes."""
 
     def __init__(self, timeline: TimelineDecoder, epoch: int) -> None:
         self.timeline = timeline

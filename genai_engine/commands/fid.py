@@ -35,7 +35,7 @@ def register(subparsers) -> None:
                    "file (default: fashion-mnist)")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--fake", metavar="PATH", help="generated images: folder, .npz or IDX file")
-    source.add_argument("--checkpoint", metavar="CKPT", help="sample N images from a VAE checkpoint")
+    source.add_argument("--checkpoint", metavar="CKPT", help="sample N images from a checkpoint")
     p.add_argument("--n", "--num-images", dest="n", type=int, default=None,
                    help="number of generated images (checkpoint: default 10000, with --per-epoch "
                    "2000 per epoch; --fake: a random subset of this size). Under torchrun write "

@@ -66,17 +66,20 @@ def run(args) -> int:
     from genai_engine.commands.progress import ProgressLine
     from genai_engine.devices import resolve_device
     from genai_engine.errors import GenAIError
-    from genai_engine.inference import VAEInference
+    from genai_engine.families.base import Encoder
 
     if args.n < 1:
         raise GenAIError("--n must be at least 1")
     ks = parse_ks(args.k)
     checkpoint = load_checkpoint(args.checkpoint)
+    model = checkpoint.snapshot(str(resolve_device(args.device)))
+    if not isinstance(model, Encoder):  # importance sampling needs the encoder's posterior
+        raise GenAIError(f"{args.checkpoint}: a {checkpoint.family} model has no encoder, so the "
+                         "importance-weighted likelihood does not apply to it")
     dataset = dataset_for(checkpoint, args.dataset)
     part = dataset.split(args.split)
     images = part.images[:args.n]
     labels = None if part.labels is None else part.labels[:args.n]
-    model = VAEInference.from_checkpoint(checkpoint, str(resolve_device(args.device)))
     line = ProgressLine(sys.stderr)
     line.message(f"estimating on {len(images):,} {args.split} images of {dataset.name} with "
                  f"k = {', '.join(map(str, ks))} ({max(ks):,} samples per image)")

@@ -1,4 +1,4 @@
-"""``genai-lab train``: train or resume a VAE headless."""
+"""``genai-lab train``: train or resume a model of any family headless."""
 
 from __future__ import annotations
 
@@ -7,34 +7,34 @@ import math
 
 from genai_engine.commands.progress import ProgressLine, format_seconds
 from genai_engine.devices import DEVICE_CHOICES
-
-DEFAULTS = {"model": "mlp", "hidden": "400", "latent_dim": 20, "beta": 1.0, "likelihood": "bernoulli"}
+from genai_engine.errors import GenAIError
 
 
 def register(subparsers) -> None:
+    from genai_engine.families import DEFAULT_FAMILY, family_names, get_family
     from genai_engine.training import TrainConfig  # dataclass defaults are the app's defaults
 
     d = TrainConfig()
-    p = subparsers.add_parser("train", help="train a VAE", description="Train (or resume) a VAE.")
+    p = subparsers.add_parser("train", help="train a model (VAE, GAN, ...)", conflict_handler="resolve",
+                              description="Train (or resume) a generative model of one family.")
+    p.add_argument("--family", choices=family_names(), default=DEFAULT_FAMILY,
+                   help="the model family (default %(default)s)")
     p.add_argument("--dataset", default="fashion-mnist",
                    help="built-in name (fashion-mnist) or a path: IDX folder/file, image folder, .npz")
-    p.add_argument("--model", choices=("mlp", "conv"), default=DEFAULTS["model"])
-    p.add_argument("--hidden", default=None,
-                   help="hidden widths, e.g. 400 or 512,256 (conv: channels, default 32,64)")
-    p.add_argument("--latent-dim", type=int, default=DEFAULTS["latent_dim"])
     p.add_argument("--beta", type=float, default=d.beta, help="weight of the KL term (beta-VAE)")
-    p.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default=DEFAULTS["likelihood"])
-    p.add_argument("--conditional", action="store_true", help="condition on class labels (CVAE)")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--schedule", choices=("cosine", "constant"), default=d.schedule)
+    p.add_argument("--conditional", action="store_true", help="condition on class labels")
+    p.add_argument("--epochs", type=int, default=None, help="default: the family's")
+    p.add_argument("--batch-size", type=int, default=None, help="default: the family's")
+    p.add_argument("--lr", type=float, default=None, help="default: the family's")
+    p.add_argument("--schedule", choices=("cosine", "constant"), default=None, help="default: the family's")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
     p.add_argument("--image-size", type=int, default=None, help="resize image folders to this size")
     p.add_argument("--out", default="runs/latest", help="run folder for checkpoint.pt")
     p.add_argument("--resume", default=None, metavar="CKPT", help="continue this checkpoint's run")
     p.add_argument("--json", action="store_true", help="print a JSON summary as the last stdout line")
+    for name in family_names():
+        get_family(name).add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -48,23 +48,23 @@ def run(args) -> int:
 def _train(args, dist, device: str) -> int:
     from genai_engine.checkpoints import load_checkpoint
     from genai_engine.data import load_dataset
-    from genai_engine.models import ModelConfig, parse_hidden
+    from genai_engine.families import get_family
     from genai_engine.training import EpochRecord, StepRecord, TrainConfig, TrainingDone, train
 
     dataset = load_dataset(args.dataset, image_size=args.image_size)
     resume = load_checkpoint(args.resume) if args.resume else None
-    hidden = args.hidden or ("32,64" if args.model == "conv" else DEFAULTS["hidden"])
-    model_config = None if resume else ModelConfig(
-        kind=args.model, hidden=parse_hidden(hidden), latent_dim=args.latent_dim,
-        likelihood=args.likelihood, image_shape=dataset.image_shape,
-        num_classes=dataset.num_classes if args.conditional else 0,
-    )
-    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                               beta=args.beta, seed=args.seed, device=device,
-                               schedule=args.schedule)
+    family = get_family(resume.family if resume else args.family)
+    if args.conditional and not dataset.num_classes:
+        raise GenAIError("--conditional needs a dataset with class labels")
+    model_config = None if resume else family.config_from_args(args, dataset)
+    given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "schedule": args.schedule}
+    settings = {**TrainConfig().to_dict(), **family.train_defaults,
+                **{k: v for k, v in given.items() if v is not None}}
+    train_config = TrainConfig(**{**settings, "beta": args.beta, "seed": args.seed, "device": device})
     progress = ProgressLine()
     done = None
-    records = train(dataset, model_config, train_config, out_dir=args.out, resume=resume, dist=dist)
+    records = train(dataset, model_config, train_config, family=family.name, out_dir=args.out,
+                    resume=resume, dist=dist)
     for record in records:
         if not dist.is_main and not isinstance(record, TrainingDone):
             continue  # under torchrun only rank 0 reports
@@ -73,8 +73,7 @@ def _train(args, dist, device: str) -> int:
                             f"loss {record.loss:.1f} {record.images_per_s:,.0f} img/s "
                             f"ETA {format_seconds(record.eta_s)}")
         elif isinstance(record, EpochRecord):
-            progress.message(f"epoch {record.epoch}/{record.epochs}: train {record.train_loss:.2f} "
-                             f"test {record.test_loss:.2f} nats (KL {record.test_kl:.2f}) "
+            progress.message(f"epoch {record.epoch}/{record.epochs}: {_metrics_line(record)} "
                              f"{record.images_per_s:,.0f} img/s")
         elif isinstance(record, TrainingDone):
             done = record
@@ -82,6 +81,7 @@ def _train(args, dist, device: str) -> int:
     if not dist.is_main:
         return 0
     summary = {
+        "family": done.family,
         "epochs": done.epochs,
         "train_loss": _number(done.train_loss),
         "test_loss": _number(done.test_loss),
@@ -92,13 +92,26 @@ def _train(args, dist, device: str) -> int:
         "dataset": dataset.name,
         "status": done.reason,
         "world_size": dist.world_size,
+        # the family's metrics of the last epoch, by name: test_recon, train_loss_d, ...
+        **{key: _number(values[-1]) for key, values in done.history.items()
+           if key.startswith(("train_", "test_")) and values},
     }
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"done: {done.epochs} epochs, test negative ELBO {summary['test_loss']} nats/image, "
-              f"checkpoint {done.checkpoint}")
+        loss = (f", test loss {summary['test_loss']} {family.loss_unit}"
+                if summary["test_loss"] is not None else "")
+        print(f"done: {family.title}, {done.epochs} epochs{loss}, checkpoint {done.checkpoint}")
     return 0
+
+
+def _metrics_line(record) -> str:
+    """'train loss 250.1 recon 230.0 kl 20.1 | test loss 248.0 ...' with the family's names."""
+    parts = []
+    for side, values in (("train", record.train), ("test", record.test)):
+        if values:
+            parts.append(side + " " + " ".join(f"{k} {v:.4g}" for k, v in values.items()))
+    return " | ".join(parts)
 
 
 def _number(value: float):

@@ -170,21 +170,23 @@ def _real_source(real, split: str, seed: int) -> _Source:
 
 
 def _checkpoint_source(checkpoint, n: int, seed: int, device: str) -> _Source:
-    """Prior samples of a VAE checkpoint, drawn chunk by chunk (same images as
+    """Samples of a checkpoint of any family, drawn chunk by chunk (the same images as
     ``sampling.sample_images(checkpoint, n, seed)``)."""
-    from genai_engine.inference import VAEInference
+    from genai_engine.families.base import LatentDecoder
 
-    model = VAEInference.from_checkpoint(checkpoint, device)
+    model = checkpoint.snapshot(device)
     num_classes = int(getattr(checkpoint.model_config, "num_classes", 0) or 0)
-    return decoded_prior_source(model, model.latent_dim, num_classes, n, seed, "checkpoint samples")
+    if isinstance(model, LatentDecoder):
+        return decoded_prior_source(model, model.latent_dim, num_classes, n, seed, "checkpoint samples")
+    return sampled_source(model, num_classes, n, seed, "checkpoint samples")
 
 
 def decoded_prior_source(decoder, latent_dim: int, num_classes: int, n: int, seed: int,
                          name: str) -> _Source:
     """``n`` prior samples (drawn with ``seed``) decoded by ``decoder`` (anything with
-    ``VAEInference.decode``'s signature, e.g. one epoch of a training timeline) in chunks of
+    ``LatentSnapshot.decode``'s signature, e.g. one epoch of a training timeline) in chunks of
     ``SAMPLE_CHUNK``; a conditional decoder (``num_classes`` > 0) gets labels 0, 1, ... in turn."""
-    from genai_engine.inference import prior_samples
+    from genai_engine.families.base import prior_samples
 
     probe_label = np.zeros(1, np.int64) if num_classes else None
     probe = decoder.decode(np.zeros((1, latent_dim), np.float32), probe_label)
@@ -198,6 +200,24 @@ def decoded_prior_source(decoder, latent_dim: int, num_classes: int, n: int, see
             stop = min(n, begin + SAMPLE_CHUNK)
             labels = np.arange(begin, stop) % num_classes if num_classes else None
             images = decoder.decode(z_all[begin:stop], labels)
+            for first, last in batches:
+                yield first, images[first - begin : last - begin]
+
+    return _Source(n, tuple(probe.shape[1:]), shard, name=name, chunk=SAMPLE_CHUNK)
+
+
+def sampled_source(model, num_classes: int, n: int, seed: int, name: str) -> _Source:
+    """``n`` samples of a model without a decodable latent (``model.sample``), drawn in chunks
+    of ``SAMPLE_CHUNK`` with seeds ``seed + chunk index``, so every rank and batch size sees
+    the same images; a conditional model gets labels 0, 1, ... in turn."""
+    probe = model.sample(1, seed=seed, labels=np.zeros(1, np.int64) if num_classes else None)
+
+    def shard(batch_size: int, rank: int, world: int):
+        mine = _plan(n, batch_size, SAMPLE_CHUNK)[rank::world]
+        for begin, batches in itertools.groupby(mine, key=lambda b: b[0] - b[0] % SAMPLE_CHUNK):
+            stop = min(n, begin + SAMPLE_CHUNK)
+            labels = np.arange(begin, stop) % num_classes if num_classes else None
+            images = model.sample(stop - begin, seed=seed + begin // SAMPLE_CHUNK, labels=labels)
             for first, last in batches:
                 yield first, images[first - begin : last - begin]
 

@@ -31,7 +31,7 @@ from desktop.state import AppState  # noqa: E402
 from desktop.tabs.explore_tab import ExploreTab  # noqa: E402
 from genai_engine.checkpoints import load_checkpoint  # noqa: E402
 from genai_engine.data import Dataset, ImageSet, load_dataset  # noqa: E402
-from genai_engine.models import ModelConfig  # noqa: E402
+from genai_engine.families.vae.nets import ModelConfig  # noqa: E402
 from genai_engine.tasks import drain  # noqa: E402
 from genai_engine.training import TrainConfig, train  # noqa: E402
 

@@ -21,9 +21,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from genai_engine.data import load_dataset
-from genai_engine.models import ModelConfig
+from genai_engine.families.vae.nets import ModelConfig
 from genai_engine.tasks import drain
-from genai_engine.training import EpochRecord, TrainConfig, images_to_tensor, train
+from genai_engine.tensors import images_to_tensor
+from genai_engine.training import EpochRecord, TrainConfig, train
 
 TARGET_ELBO = 245.0
 

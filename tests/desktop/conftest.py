@@ -22,7 +22,7 @@ import torch
 
 from genai_engine.checkpoints import load_checkpoint
 from genai_engine.data import Dataset, ImageSet
-from genai_engine.models import ModelConfig
+from genai_engine.families.vae.nets import ModelConfig
 from genai_engine.resources import resources_dir
 from genai_engine.tasks import drain
 from genai_engine.training import TrainConfig, train

@@ -13,8 +13,8 @@ from desktop.tabs.evaluate_tab import EvaluateTab
 from desktop.widgets.epoch_fid_panel import NO_CHECKPOINT, NO_TIMELINE
 from genai_engine.analysis.timeline_fid import timeline_fid
 from genai_engine.checkpoints import load_checkpoint
+from genai_engine.families.vae.nets import ModelConfig
 from genai_engine.metrics.features import domain
-from genai_engine.models import ModelConfig
 from genai_engine.tasks import drain
 from genai_engine.training import TrainConfig, train
 

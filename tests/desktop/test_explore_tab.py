@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from desktop.tabs.explore_tab import ExploreTab
-from genai_engine.inference import VAEInference
-from genai_engine.models import ModelConfig, build_model
+from genai_engine.families.vae.inference import VAEInference
+from genai_engine.families.vae.nets import ModelConfig, build_model
 
 WAIT = 10_000  # ms; generous for a loaded 2-core machine
 

@@ -13,8 +13,8 @@ from desktop.tabs.explore_tab import CLASSES_PAGE, ExploreTab
 from desktop.widgets.timeline_bar import NO_SNAPSHOTS, ONE_EPOCH
 from genai_engine.analysis.timeline import TimelineDecoder
 from genai_engine.checkpoints import load_checkpoint
-from genai_engine.inference import VAEInference
-from genai_engine.models import ModelConfig, build_model
+from genai_engine.families.vae.inference import VAEInference
+from genai_engine.families.vae.nets import ModelConfig, build_model
 from genai_engine.tasks import drain
 from genai_engine.training import TrainConfig, train
 

@@ -133,8 +133,9 @@ def test_divergence_shows_a_message_and_leaves_the_tab_usable(qtbot, tab, app_st
     import desktop.tabs.train_tab as train_module
 
     def diverging(dataset, *args, control=None, **kwargs):
-        yield StepRecord(epoch=1, step=1, total_steps=40, loss=500.0, recon=480.0, kl=20.0,
-                         lr=10.0, images_per_s=1000.0, elapsed_s=0.1, eta_s=3.0)
+        yield StepRecord(epoch=1, step=1, total_steps=40, loss=500.0,
+                         metrics={"loss": 500.0, "recon": 480.0, "kl": 20.0}, lr=10.0,
+                         images_per_s=1000.0, elapsed_s=0.1, eta_s=3.0)
         raise TrainingDiverged("the loss became nan at epoch 1, step 2; training stopped and "
                                "the last good weights were kept. Try a smaller learning rate.")
 

@@ -16,7 +16,7 @@ from genai_engine.analysis.likelihood import (
     parse_ks,
 )
 from genai_engine.errors import GenAIError
-from genai_engine.models import ModelConfig, build_model
+from genai_engine.families.vae.nets import ModelConfig, build_model
 from genai_engine.tasks import TaskControl, drain
 from genai_engine.training import TrainConfig, train
 

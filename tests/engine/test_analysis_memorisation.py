@@ -11,8 +11,8 @@ from genai_engine.analysis.memorisation import (
     nearest_neighbours,
 )
 from genai_engine.errors import GenAIError
-from genai_engine.inference import VAEInference
-from genai_engine.models import ModelConfig, build_model
+from genai_engine.families.vae.inference import VAEInference
+from genai_engine.families.vae.nets import ModelConfig, build_model
 from genai_engine.tasks import TaskControl, drain
 
 

@@ -9,8 +9,9 @@ from toy_data import make_toy_dataset
 from genai_engine.analysis.timeline import TimelineDecoder, decode_timeline, filmstrip_epochs
 from genai_engine.checkpoints import load_checkpoint
 from genai_engine.errors import GenAIError
-from genai_engine.inference import VAEInference, decode_each_class
-from genai_engine.models import ModelConfig
+from genai_engine.families.base import decode_each_class
+from genai_engine.families.vae.inference import VAEInference
+from genai_engine.families.vae.nets import ModelConfig
 from genai_engine.tasks import drain
 from genai_engine.training import TrainConfig, train
 

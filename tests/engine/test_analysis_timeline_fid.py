@@ -17,10 +17,10 @@ from genai_engine.analysis.timeline_fid import (
 from genai_engine.checkpoints import load_checkpoint
 from genai_engine.data import Dataset, ImageSet, load_dataset
 from genai_engine.errors import GenAIError
-from genai_engine.inference import prior_samples
+from genai_engine.families.base import prior_samples
+from genai_engine.families.vae.nets import ModelConfig
 from genai_engine.metrics.evaluate import EvalProgress, EvalResult, evaluate
 from genai_engine.metrics.features import domain
-from genai_engine.models import ModelConfig
 from genai_engine.tasks import TaskControl, drain
 from genai_engine.training import TrainConfig, train
 

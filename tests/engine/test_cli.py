@@ -94,7 +94,7 @@ def test_a_pickle_that_runs_code_is_refused(tmp_path):
 
 def test_engine_and_headless_cli_load_no_qt():
     code = (
-        "import sys, genai_engine, genai_engine.training, genai_engine.inference, genai_engine.cli\n"
+        "import sys, genai_engine, genai_engine.training, genai_engine.families, genai_engine.cli\n"
         "from genai_engine.cli import build_parser\n"
         "build_parser()\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph', 'desktop'))]\n"

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from toy_data import make_toy_dataset
 
-from genai_engine.inference import VAEInference, decode_each_class
+from genai_engine.families.base import decode_each_class
+from genai_engine.families.vae.inference import VAEInference
+from genai_engine.families.vae.nets import ModelConfig, build_model
 from genai_engine.latent import EncodedSplit, EncodeProgress, class_means, encode_split
-from genai_engine.models import ModelConfig, build_model
 from genai_engine.tasks import TaskControl, drain
 
 

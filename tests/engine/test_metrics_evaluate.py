@@ -142,7 +142,7 @@ def test_checkpoint_stream_equals_sample_images(vae_checkpoint):
 def test_decoded_images_have_plain_c_strides(channels):
     """A permuted (N, C, H, W) tensor would keep its strides: with C = 1 numpy still calls it
     C-contiguous, but a convolution downstream takes another path (features differ ~1e-8)."""
-    from genai_engine.training import to_uint8_images
+    from genai_engine.tensors import to_uint8_images
 
     images = to_uint8_images(torch.rand(4, channels, 5, 6))
     assert images.shape == (4, 5, 6, channels) and images.flags.c_contiguous
@@ -151,7 +151,7 @@ def test_decoded_images_have_plain_c_strides(channels):
 
 def test_evaluate_on_a_checkpoint_equals_evaluate_on_its_images(fashion, shipped_domain,
                                                                 vae_checkpoint, tmp_path):
-    from genai_engine.inference import VAEInference
+    from genai_engine.families.vae.inference import VAEInference
     from genai_engine.sampling import sample_images
 
     model = VAEInference.from_checkpoint(vae_checkpoint, "cpu")

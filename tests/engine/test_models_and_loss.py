@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from genai_engine.errors import GenAIError
-from genai_engine.losses import kl_per_dim, negative_elbo, reconstruction_nll
-from genai_engine.models import ModelConfig, build_model, parse_hidden, reparameterize
+from genai_engine.families.vae.losses import kl_per_dim, negative_elbo, reconstruction_nll
+from genai_engine.families.vae.nets import ModelConfig, build_model, parse_hidden, reparameterize
 
 
 def test_negative_elbo_matches_hand_computation():

@@ -15,7 +15,7 @@ from genai_engine import cli
 from genai_engine.analysis.likelihood import estimate_nll
 from genai_engine.checkpoints import load_checkpoint
 from genai_engine.errors import GenAIError
-from genai_engine.models import ModelConfig
+from genai_engine.families.vae.nets import ModelConfig
 from genai_engine.report import build_report, export_report, png_data_uri
 from genai_engine.report_charts import Series, bar_chart, line_chart, nice_ticks
 from genai_engine.tasks import drain

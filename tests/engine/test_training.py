@@ -8,8 +8,8 @@ from toy_data import make_toy_dataset
 
 from genai_engine.checkpoints import load_checkpoint
 from genai_engine.errors import CheckpointError, GenAIError, TrainingDiverged
-from genai_engine.inference import VAEInference
-from genai_engine.models import ModelConfig
+from genai_engine.families.vae.inference import VAEInference
+from genai_engine.families.vae.nets import ModelConfig
 from genai_engine.tasks import TaskControl, drain
 from genai_engine.training import EpochRecord, StepRecord, TrainConfig, TrainingDone, train
 
@@ -29,8 +29,8 @@ def test_training_lowers_the_test_loss_and_writes_a_checkpoint(toy_dataset, tmp_
     assert isinstance(done, TrainingDone) and done.reason == "completed"
     assert [e.epoch for e in epochs] == [1, 2, 3, 4]
     assert epochs[-1].test_loss < epochs[0].test_loss
-    assert all(math.isclose(e.test_loss, e.test_recon + e.test_kl, rel_tol=1e-9) for e in epochs)
-    assert epochs[-1].kl_per_dim.shape == (4,)
+    assert all(math.isclose(e.test_loss, e.test["recon"] + e.test["kl"], rel_tol=1e-9) for e in epochs)
+    assert epochs[-1].diagnostics["latent_importance"].shape == (4,)
     assert epochs[-1].preview.shape == (16, 12, 12, 1) and epochs[-1].preview.dtype == np.uint8
     assert any(isinstance(r, StepRecord) for r in records)
     checkpoint = load_checkpoint(done.checkpoint)
@@ -38,7 +38,8 @@ def test_training_lowers_the_test_loss_and_writes_a_checkpoint(toy_dataset, tmp_
     assert checkpoint.history["test_loss"] == pytest.approx([e.test_loss for e in epochs])
     assert checkpoint.dataset["fingerprint"] == toy_dataset.fingerprint
     assert len(checkpoint.timeline) == 4
-    assert checkpoint.raw["kl_per_dim"].shape == (4,)
+    assert checkpoint.family == "vae" and checkpoint.raw["format_version"] == 2
+    assert checkpoint.diagnostics["latent_importance"].shape == (4,)
 
 
 def test_seeded_cpu_runs_are_repeatable(toy_dataset):

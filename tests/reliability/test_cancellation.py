@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from genai_engine.checkpoints import load_checkpoint
-from genai_engine.inference import VAEInference
-from genai_engine.models import ModelConfig
+from genai_engine.families.vae.inference import VAEInference
+from genai_engine.families.vae.nets import ModelConfig
 from genai_engine.training import TrainConfig, train
 
 pytestmark = pytest.mark.timeout(180)

@@ -19,7 +19,7 @@ from hostile_checkpoints import (
 from genai_engine.checkpoints import load_checkpoint, save_checkpoint
 from genai_engine.cli import main as cli_main
 from genai_engine.errors import CheckpointError
-from genai_engine.models import ModelConfig, build_model
+from genai_engine.families.vae.nets import ModelConfig, build_model
 
 pytestmark = pytest.mark.timeout(120)
 NAMES = sorted(HOSTILE_CHECKPOINTS)
@@ -30,7 +30,7 @@ def good_checkpoint(tmp_path_factory) -> Path:
     """A valid, untrained checkpoint of a tiny MLP VAE (no training needed to corrupt one)."""
     model = build_model(ModelConfig(hidden=(16,), latent_dim=4, image_shape=(1, 8, 8)))
     path = tmp_path_factory.mktemp("good") / "good.pt"
-    save_checkpoint(path, model, train_config={}, epoch=1, history={"train_loss": [1.0]},
+    save_checkpoint(path, model, family="vae", train_config={}, epoch=1, history={"train_loss": [1.0]},
                     dataset={"name": "toy", "fingerprint": "f" * 16, "image_shape": [1, 8, 8]})
     load_checkpoint(path)  # the starting point itself is fine
     return path

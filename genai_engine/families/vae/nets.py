@@ -1,4 +1,4 @@
-"""Variational autoencoders: an MLP one (the classic 784-400-20) and a convolutional one.
+"""The VAE family's networks: an MLP one (the classic 784-400-20) and a convolutional one.
 
 Both map images in [0, 1] laid out (B, C, H, W) to a diagonal Gaussian posterior and decode a
 latent vector to per-pixel *logits*; the likelihood (Bernoulli or Gaussian) lives in
@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genai_engine.errors import GenAIError
+from genai_engine.families.vae.losses import decoded_mean
 
 MODEL_KINDS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -94,6 +95,15 @@ class VAE(nn.Module):
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Latent (B, D) -> logits (B, C, H, W)."""
         return self._decode(z, self.one_hot(labels, z.shape[0], z.device))
+
+    def decode_images(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Latent (B, D) -> the images the decoder shows, (B, C, H, W) in [0, 1]."""
+        return decoded_mean(self.decode(z, labels))
+
+    def timeline_state(self) -> dict[str, torch.Tensor]:
+        """The decoder's weights: what an epoch's timeline snapshot keeps."""
+        keep = ("decoder.", "fc_decode.", "up.", "log_sigma")
+        return {k: v for k, v in self.state_dict().items() if k.startswith(keep)}
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None):
         condition = self.one_hot(labels, x.shape[0], x.device)
