@@ -22,7 +22,7 @@ import copy
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -31,6 +31,7 @@ from torch import nn
 
 from genai_engine.devices import resolve_device
 from genai_engine.distributed import DistContext
+from genai_engine.errors import GenAIError
 from genai_engine.tensors import labels_tensor, to_uint8_images
 
 # --------------------------------------------------------------------------- capabilities
@@ -82,6 +83,32 @@ class Invertible(Protocol):
     def invert(self, images: np.ndarray, labels=None, *, steps: int, control=None) -> Iterator: ...
 
 
+@runtime_checkable
+class StepwiseDenoiser(Protocol):
+    """A step-by-step sampler (diffusion): every step of one reverse process, frame by frame."""
+
+    def denoising_film(self, z=None, labels=None, steps: int | None = None, seed: int = 0): ...
+
+
+@runtime_checkable
+class StepwiseSampler(Protocol):
+    """Draws an image one value of ``levels`` at a time (autoregressive): per step, the predicted
+    distribution before and after the sampling knobs, the value drawn and the image so far."""
+
+    levels: int
+
+    def generation_steps(self, seed: int = 0, label: int | None = None, prompt=None, rows_given: int = 0,
+                         temperature=None, top_k=None, top_p=None) -> Iterator: ...
+
+
+@runtime_checkable
+class Completer(Protocol):
+    """Completes images from their top rows (an image model's prompt): uint8 (N, n, H, W, C)."""
+
+    def complete(self, images: np.ndarray, rows_given: int, n_completions: int = 1, seed: int = 0,
+                 labels=None, **knobs) -> np.ndarray: ...
+
+
 def capabilities(model) -> dict[str, bool]:
     """What a snapshot can do, by name (for messages and reports)."""
     return {"latent": isinstance(model, LatentDecoder), "encoder": isinstance(model, Encoder),
@@ -127,12 +154,30 @@ class Snapshot:
     def _labels(self, labels, n: int) -> torch.Tensor | None:
         return labels_tensor(labels, n, self.config.num_classes, self.device)
 
+    def sampling_fields(self):
+        """The current sampling settings as a dataclass whose fields carry form metadata (label,
+        help, choices or min/max, as a family config's do), or None for a family without any.
+        Change them only with ``configure_sampling(**dataclasses.asdict(settings))``."""
+        return None
+
+    def configure_sampling(self, **settings) -> None:
+        """Sampling settings (a diffusion model's sampler, steps, eta, guidance), for families
+        that have them; a family without any refuses every one."""
+        if settings:
+            raise GenAIError(f"a {self.family} model has no sampling settings such as "
+                             f"{sorted(settings)[0]!r}; leave them out")
+
 
 class LatentSnapshot(Snapshot):
     """A snapshot of a model that decodes a standard-normal latent (``model.decode_images``).
 
     Samples are ``decode(prior_samples(n, D, seed))``, so a seed names the same latents in
     every family, every tab and every metric."""
+
+    # What a latent vector is, for the views: "code" (a learned code, a few meaningful
+    # dimensions) or "noise" (a starting noise image, one value per pixel, that a deterministic
+    # sampler decodes: a diffusion model), where per-dimension sliders would mean little.
+    latent_kind: ClassVar[str] = "code"
 
     @property
     def latent_dim(self) -> int:
@@ -162,6 +207,26 @@ def decode_each_class(decoder, z: np.ndarray, num_classes: int) -> np.ndarray:
     with ``LatentSnapshot.decode``'s signature (e.g. one epoch of a training timeline)."""
     z = np.asarray(z, np.float32).reshape(1, -1)
     return decoder.decode(np.repeat(z, num_classes, 0), np.arange(num_classes, dtype=np.int64))
+
+
+# --------------------------------------------------------------------------- configs
+
+
+class FamilyConfig:
+    """What every family's config dataclass shares: plain-data round trips for checkpoints.
+
+    ``to_dict`` gives lists for tuples (a checkpoint holds only plain containers);
+    ``from_dict`` ignores keys it does not know, so a checkpoint written by a version with an
+    extra field still opens. Field ``metadata`` (label, help, choices, min, max, hidden) is
+    what the Train form is built from."""
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 # --------------------------------------------------------------------------- training
@@ -264,6 +329,10 @@ class Family(ABC):
 
     def config_from_args(self, args: argparse.Namespace, dataset) -> Any:
         return self.default_config(dataset)
+
+    def summary_fields(self, config) -> dict[str, Any]:
+        """Extra keys of the ``train --json`` summary that describe the model (e.g. ``levels``)."""
+        return {}
 
     def describe(self, config) -> str:
         """A short line for people: "MLP VAE, latent 20"."""

@@ -9,13 +9,14 @@ fed to both the encoder and the decoder.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from genai_engine.errors import GenAIError
+from genai_engine.families.base import FamilyConfig
 from genai_engine.families.vae.losses import decoded_mean
 
 MODEL_KINDS = ("mlp", "conv")
@@ -23,14 +24,38 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 LATENT_RANGE = (2, 256)
 
 
+# Field metadata ("label", "help", "choices", "min"/"max", "presets", "hidden") is what the
+# app's Train form is built from: every family describes its options the same way.
 @dataclass
-class ModelConfig:
-    kind: str = "mlp"
-    hidden: tuple[int, ...] = (400,)  # MLP: layer widths; conv: channels per stride-2 block
-    latent_dim: int = 20
-    likelihood: str = "bernoulli"
-    image_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W)
-    num_classes: int = 0  # > 0 makes a conditional VAE
+class ModelConfig(FamilyConfig):
+    kind: str = field(default="mlp", metadata={
+        "label": "Architecture",
+        "choices": {"mlp": "MLP (fully connected)", "conv": "Convolutional"},
+        # the default widths follow the architecture (widths the user typed are kept)
+        "presets": {"mlp": {"hidden": (400,)}, "conv": {"hidden": (32, 64)}},
+        "help": "<b>MLP</b>: fully connected layers on the flattened image (the classic 784-400-20 "
+                "VAE); fast on a CPU.<br><b>Conv</b>: stride-2 convolution blocks; sharper on larger "
+                "or colour images, slower on a CPU."})
+    # MLP: layer widths; conv: channels per stride-2 block
+    hidden: tuple[int, ...] = field(default=(400,), metadata={
+        "label": "Hidden widths",
+        "help": "Width of each hidden layer (MLP) or channels of each convolution block (conv), "
+                "comma-separated: <tt>400</tt> or <tt>512,256</tt>."})
+    latent_dim: int = field(default=20, metadata={
+        "label": "Latent dimensions", "min": LATENT_RANGE[0], "max": LATENT_RANGE[1],
+        "help": "Number of dimensions of the latent code <i>z</i>. The encoder predicts a "
+                "Gaussian for each; the decoder turns <i>z</i> back into an image. Unused "
+                "dimensions collapse to the prior (KL ≈ 0) and show grey in the KL bars."})
+    likelihood: str = field(default="bernoulli", metadata={
+        "label": "Likelihood",
+        "choices": {"bernoulli": "Bernoulli (cross-entropy)", "gaussian": "Gaussian (learned noise)"},
+        "help": "How a reconstruction is scored against the input pixels.<br><b>Bernoulli</b>: "
+                "binary cross-entropy; suits mostly black-and-white images such as "
+                "Fashion-MNIST.<br><b>Gaussian</b>: squared error with a learned noise level "
+                "per pixel; suits photos."})
+    image_shape: tuple[int, int, int] = field(default=(1, 28, 28), metadata={"hidden": True})  # (C, H, W)
+    # > 0 makes a conditional VAE
+    num_classes: int = field(default=0, metadata={"hidden": True})
 
     def __post_init__(self) -> None:
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -47,16 +72,6 @@ class ModelConfig:
         if self.kind == "conv" and len(self.hidden) > 5:
             raise GenAIError("a conv model takes at most 5 channel widths")
 
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["hidden"] = list(self.hidden)
-        data["image_shape"] = list(self.image_shape)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ModelConfig:
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
