@@ -20,6 +20,7 @@ from __future__ import annotations
 import sys
 
 from genai_engine.commands.output import print_result
+from genai_engine.commands.sampling_options import add_sampling_arguments, sampling_settings
 
 
 def register(subparsers) -> None:
@@ -67,6 +68,7 @@ def register(subparsers) -> None:
                    "same --n prior samples: a table of epoch, FID, KID, n (one process; "
                    "IS, precision/recall and the interval are not computed)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+    add_sampling_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -121,6 +123,7 @@ def _fid(args, dist, device: str) -> int:
         from genai_engine.checkpoints import load_checkpoint
 
         fake = load_checkpoint(args.checkpoint)
+        fake.sampling = sampling_settings(args)
     else:
         fake = args.fake
     show, line = _progress_printer()

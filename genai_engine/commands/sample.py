@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from genai_engine.commands.sampling_options import add_sampling_arguments, sampling_settings
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("sample", help="sample images from a checkpoint")
@@ -10,6 +12,7 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--out", required=True, metavar="FILE", help=".png grid or .npz array")
+    add_sampling_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -18,6 +21,7 @@ def run(args) -> int:
     from genai_engine.sampling import sample_images, save_samples
 
     checkpoint = load_checkpoint(args.checkpoint)
+    checkpoint.sampling = sampling_settings(args)
     images = sample_images(checkpoint, args.n, seed=args.seed, device=args.device)
     path = save_samples(images, args.out)
     print(f"wrote {len(images)} samples to {path}")
