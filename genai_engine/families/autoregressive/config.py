@@ -1,0 +1,82 @@
+"""``ARConfig``: the pixel transformer's shape, with the metadata the desktop builds its form from.
+
+Every field carries ``metadata``: ``label`` and ``help`` (one or two sentences for a student),
+``min``/``max`` where they apply, and ``hidden`` for fields the data decides.
+
+Why K = 8 levels by default: the model predicts one of K values per pixel, and the fewer the
+values, the less it has to learn. Eight grey levels keep Fashion-MNIST's shapes and textures
+(uniform guessing costs log2 8 = 3 bits/dim), train to good samples in a few CPU minutes, and
+match the gated-PixelCNN reference the issue measures against. 256 is lossless 8-bit.
+
+Why so small a transformer (width 32, 2 layers, 2 heads): attention over 784 pixel tokens is
+costly on a CPU. In 150 s of training on this 2-core machine (one thread), 32 wide x 2 layers
+reached 0.95 test bits/dim at ~80 images/s; 32 x 4 reached 1.07 (42 images/s) and 64 x 4 only
+1.18 (14 images/s): more steps beat more capacity at this budget. A GPU affords the larger ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from genai_engine.errors import GenAIError
+from genai_engine.families.base import FamilyConfig
+
+LEVELS_RANGE = (2, 256)
+WIDTH_RANGE = (8, 1024)
+LAYERS_RANGE = (1, 24)
+HEADS_RANGE = (1, 16)
+# A token per pixel and channel: 4,096 is 64x64 grey or 36x36 colour. Attention grows with its
+# square, so larger images train too slowly on a CPU to be worth offering.
+MAX_TOKENS = 4096
+
+
+@dataclass
+class ARConfig(FamilyConfig):
+    levels: int = field(default=8, metadata={
+        "label": "Pixel levels (K)", "min": LEVELS_RANGE[0], "max": LEVELS_RANGE[1],
+        "help": "Each pixel value is rounded to one of K evenly spaced levels, and the model picks "
+                "one of K values per pixel, like a language model picks a word. The default 8 keeps "
+                "the pictures' shapes and learns fast; 256 keeps every 8-bit value."})
+    width: int = field(default=32, metadata={
+        "label": "Width", "min": WIDTH_RANGE[0], "max": WIDTH_RANGE[1],
+        "help": "Length of the vector the transformer keeps for each pixel. Wider learns more but "
+                "trains and samples slower."})
+    layers: int = field(default=2, metadata={
+        "label": "Layers", "min": LAYERS_RANGE[0], "max": LAYERS_RANGE[1],
+        "help": "Transformer blocks (attention to the pixels before, then a small MLP). More layers "
+                "combine more context, at a proportional cost."})
+    heads: int = field(default=2, metadata={
+        "label": "Attention heads", "min": HEADS_RANGE[0], "max": HEADS_RANGE[1],
+        "help": "Attention patterns per layer, each looking at the earlier pixels in its own way. "
+                "Must divide the width."})
+    image_shape: tuple[int, int, int] = field(default=(1, 28, 28), metadata={"hidden": True})  # (C, H, W)
+    num_classes: int = field(default=0, metadata={"hidden": True})  # > 0: a class token starts the image
+
+    def __post_init__(self) -> None:
+        self.image_shape = tuple(int(s) for s in self.image_shape)
+        for name, (low, high) in (("levels", LEVELS_RANGE), ("width", WIDTH_RANGE),
+                                  ("layers", LAYERS_RANGE), ("heads", HEADS_RANGE)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or int(value) != value or not low <= int(value) <= high:
+                raise GenAIError(f"{name} must be a whole number from {low} to {high}, got {value}")
+            setattr(self, name, int(value))
+        if self.width % self.heads:
+            raise GenAIError(f"the width ({self.width}) must be a multiple of the number of heads "
+                             f"({self.heads})")
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise GenAIError(f"image shape must be (channels, height, width), got {self.image_shape}")
+        if self.tokens > MAX_TOKENS:
+            c, h, w = self.image_shape
+            raise GenAIError(f"{h}x{w} images with {c} channel(s) make {self.tokens} pixel tokens, more "
+                             f"than the {MAX_TOKENS} a pixel transformer takes; use smaller images "
+                             "(--image-size)")
+        if int(self.num_classes) < 0:
+            raise GenAIError(f"the number of classes must be 0 or more, got {self.num_classes}")
+        self.num_classes = int(self.num_classes)
+
+    @property
+    def tokens(self) -> int:
+        """Pixel tokens per image: one per pixel and channel."""
+        return math.prod(self.image_shape)
+
