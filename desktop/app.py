@@ -7,34 +7,13 @@ Windowed (frozen) builds have no stdout/stderr, so everything goes to a rotating
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import multiprocessing
 import os
 import sys
 
+from desktop.log_file import setup_logging
+
 log = logging.getLogger("desktop")
-
-
-def setup_logging() -> str:
-    from genai_engine.resources import user_data_dir
-
-    folder = user_data_dir() / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "genai-lab.log"
-    root = logging.getLogger()
-    for existing in root.handlers:  # already set up (self-test, a second main() in one process)
-        if isinstance(existing, logging.handlers.RotatingFileHandler):
-            return existing.baseFilename
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3,
-                                                   encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.setLevel(logging.INFO)
-    root.addHandler(handler)
-    if sys.stderr is not None:  # None in a windowed PyInstaller build
-        console = logging.StreamHandler(sys.stderr)
-        console.setLevel(logging.WARNING)
-        root.addHandler(console)
-    return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:

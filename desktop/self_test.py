@@ -31,6 +31,9 @@ import time
 import traceback
 from pathlib import Path
 
+from desktop.log_file import setup_logging
+from genai_engine.files import atomic_write_text
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 300.0
@@ -106,10 +109,7 @@ class Report:
 
     def write(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self.data, indent=2, default=str), encoding="utf-8")
-            os.replace(tmp, self.path)
+            atomic_write_text(self.path, json.dumps(self.data, indent=2, default=str))
         except OSError as error:
             log.error("self-test: cannot write the report %s: %s", self.path, error)
 
@@ -120,18 +120,6 @@ def _network_interfaces() -> list[str]:
         return sorted(name for _index, name in socket.if_nameindex())
     except (OSError, AttributeError):
         return []
-
-
-def _ensure_logging() -> str | None:
-    """The app's rotating log file (set up by ``desktop.app.main``, or here when called directly)."""
-    import logging.handlers
-
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.handlers.RotatingFileHandler):
-            return handler.baseFilename
-    from desktop.app import setup_logging
-
-    return setup_logging()
 
 
 class Watchdog:
@@ -427,7 +415,7 @@ def run(argv: list[str] | None = None) -> int:
     """Run the self-test; returns the process exit status."""
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    log_path = _ensure_logging()
+    log_path = setup_logging()
     from genai_engine.resources import user_data_dir
 
     report_path = Path(args.self_test_report or user_data_dir() / "self-test-report.json")

@@ -6,10 +6,18 @@ argument, so tests and the self-test never touch the user's real settings.
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
+import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from genai_engine.errors import StorageError
+from genai_engine.files import make_folder, storage_error
+
+log = logging.getLogger(__name__)
 
 ORGANIZATION = "GenAILab"
 APPLICATION = "GenAI Lab"
@@ -20,7 +28,10 @@ class Settings:
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         path = path or os.environ.get("GENAI_LAB_SETTINGS")
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                make_folder(Path(path).parent)
+            except StorageError as error:  # the app still runs; its settings are not kept
+                log.warning("%s", error)
             self.qsettings = QSettings(str(path), QSettings.Format.IniFormat)
         else:
             self.qsettings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
@@ -41,8 +52,19 @@ class Settings:
     def remove(self, key: str) -> None:
         self.qsettings.remove(key)
 
-    def sync(self) -> None:
+    def sync(self) -> str | None:
+        """Write the settings (QSettings saves atomically); the sentence to show when the
+        file could not be written, else None."""
         self.qsettings.sync()
+        if self.qsettings.status() != QSettings.Status.AccessError:
+            return None
+        # Qt does not say why; a disk with (almost) no room left is the likely other cause
+        folder = Path(self.path).parent
+        full = folder.is_dir() and shutil.disk_usage(folder).free < 1 << 16
+        cause = OSError(errno.ENOSPC if full else errno.EACCES, "settings not written")
+        message = f"{storage_error(cause, self.path)} (the settings were not saved)"
+        log.warning("%s", message)
+        return message
 
     # -- the keys the app uses ----------------------------------------------------------------
     @property

@@ -8,12 +8,12 @@ temporary name and renamed, so a failed export never leaves half a file behind t
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from genai_engine.errors import GenAIError
+from genai_engine.files import atomic_write
 from genai_engine.sampling import image_grid
 
 MAX_SCALE = 32
@@ -141,19 +141,6 @@ def _format_for(path: Path) -> str:
 
 def _atomic_save(path: Path, write) -> Path:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        return atomic_write(path, write)
     except OSError as error:
-        raise GenAIError(f"cannot write to {path.parent}: {error.strerror or error}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; an exported picture is for sharing
-        os.replace(tmp, path)
-    except OSError as error:
-        Path(tmp).unlink(missing_ok=True)
         raise GenAIError(f"cannot write {path}: {error.strerror or error}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -11,7 +11,6 @@ so a checkpoint can never run code.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import torch
 
 from genai_engine.errors import CheckpointError, GenAIError
 from genai_engine.families import get_family
+from genai_engine.files import atomic_write
 
 FORMAT = "genai-lab"
 FORMAT_VERSION = 2
@@ -37,6 +37,8 @@ class Checkpoint:
     history: dict[str, list[float]]
     dataset: dict  # name, fingerprint, image_shape, class_names, source
     raw: dict = field(repr=False, default_factory=dict)  # optimizer/RNG state for resuming
+    # sampling settings (sampler, steps, ...) every snapshot of it gets: Snapshot.configure_sampling
+    sampling: dict = field(default_factory=dict)
 
     @property
     def timeline(self) -> list[dict]:
@@ -61,45 +63,24 @@ class Checkpoint:
 
     def snapshot(self, device: str = "cpu"):
         """A frozen numpy-in/numpy-out copy of the model (its family's ``Snapshot``)."""
-        return get_family(self.family).snapshot(self.model, device, self.dataset.get("class_names"))
-
-
-def atomic_write(path: str | os.PathLike, write) -> Path:
-    """Write a file via ``write(handle)`` into a temp file, fsync, then rename over ``path``.
-
-    A crash at any moment leaves either the old file or the new one, never a torn one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    # A process killed mid-save leaves its temp file behind; the next good save clears them.
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    return path
+        snapshot = get_family(self.family).snapshot(self.model, device, self.dataset.get("class_names"))
+        snapshot.configure_sampling(**self.sampling)
+        return snapshot
 
 
 def atomic_torch_save(payload: dict, path: str | os.PathLike) -> Path:
     return atomic_write(path, lambda handle: torch.save(payload, handle))
 
 
-def save_checkpoint(path, model, *, family: str, train_config: dict, epoch: int, history: dict,
-                    dataset: dict, trainer_state: dict | None = None, extra: dict | None = None) -> Path:
-    payload = {
+def save_checkpoint(path, model, **fields) -> Path:
+    """Write ``checkpoint_payload(model, **fields)`` to ``path`` atomically."""
+    return atomic_torch_save(checkpoint_payload(model, **fields), path)
+
+
+def checkpoint_payload(model, *, family: str, train_config: dict, epoch: int, history: dict,
+                       dataset: dict, trainer_state: dict | None = None, extra: dict | None = None) -> dict:
+    """What a checkpoint file holds (``checkpoint_from_dict`` reads it back without a file)."""
+    return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "family": family,
@@ -112,7 +93,6 @@ def save_checkpoint(path, model, *, family: str, train_config: dict, epoch: int,
         "trainer_state": trainer_state,
         **(extra or {}),
     }
-    return atomic_torch_save(payload, path)
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:

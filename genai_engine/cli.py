@@ -11,9 +11,10 @@ import importlib
 import sys
 
 from genai_engine import __version__
-from genai_engine.errors import GenAIError
+from genai_engine.errors import GenAIError, StorageError
+from genai_engine.files import STORAGE_ERRNOS, storage_error
 
-COMMANDS = ("train", "sample", "info", "fid", "weights", "likelihood", "report")
+COMMANDS = ("train", "sample", "info", "fid", "weights", "likelihood", "report", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,9 +39,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except StorageError as error:  # the command was right; the place it writes to is not
+        print(f"genai-lab {args.command}: error: {error}", file=sys.stderr)
+        return 1
     except GenAIError as error:
         print(f"genai-lab {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        if error.errno not in STORAGE_ERRNOS or not error.filename:
+            raise  # not about room or rights: a bug, keep its traceback
+        print(f"genai-lab {args.command}: error: {storage_error(error, error.filename)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"genai-lab {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -23,3 +23,15 @@ class WeightsError(GenAIError):
 
 class TrainingDiverged(GenAIError):
     """The loss became NaN or infinite; the last good weights were kept."""
+
+
+class StorageError(GenAIError, OSError):
+    """A file or folder cannot be written (full disk, read-only place, quota). Also an
+    ``OSError``, so code that tolerates a failed optional write (a cache) still does."""
+
+
+class CheckpointNotSaved(StorageError):
+    """Training stopped because its checkpoint could not be written. ``checkpoint`` (set by the
+    trainer) is the trained model in memory, a ``Checkpoint`` without a path, to save elsewhere."""
+
+    checkpoint = None

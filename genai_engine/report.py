@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import math
 import os
-import tempfile
 from html import escape
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from genai_engine.data import Dataset
 from genai_engine.errors import GenAIError
 from genai_engine.families import get_family
 from genai_engine.families.base import Encoder, LatentDecoder, prior_samples
+from genai_engine.files import atomic_write_text
 from genai_engine.latent import slerp
 from genai_engine.report_charts import Series, bar_chart, line_chart
 from genai_engine.sampling import image_grid
@@ -331,16 +331,7 @@ def write_report(html: str, path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise GenAIError(f"{path}: a report is an .html file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(path, html)
 
 
 def export_report(path: str | os.PathLike, checkpoint: Checkpoint, dataset: Dataset | None = None,

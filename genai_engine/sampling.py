@@ -9,16 +9,22 @@ import numpy as np
 
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.errors import GenAIError
+from genai_engine.files import atomic_write
+
+
+def sample_model(model, n: int, seed: int = 0, batch_size: int = 1000) -> np.ndarray:
+    """n samples of a snapshot of any family (a ``GenerativeModel``) as uint8 (N, H, W, C);
+    class labels cycle 0, 1, ... for a conditional model."""
+    if n < 1:
+        raise GenAIError(f"the number of samples must be at least 1, got {n}")
+    labels = np.arange(n) % model.config.num_classes if model.conditional else None
+    return model.sample(n, seed, labels=labels, batch_size=batch_size)
 
 
 def sample_images(checkpoint: Checkpoint, n: int, seed: int = 0, device: str = "auto",
                   batch_size: int = 1000) -> np.ndarray:
-    """n samples of any family as uint8 (N, H, W, C); class labels cycle for a conditional model."""
-    if n < 1:
-        raise GenAIError(f"the number of samples must be at least 1, got {n}")
-    model = checkpoint.snapshot(device)
-    labels = np.arange(n) % checkpoint.model_config.num_classes if model.conditional else None
-    return model.sample(n, seed, labels=labels, batch_size=batch_size)
+    """``sample_model`` on the checkpoint's weights."""
+    return sample_model(checkpoint.snapshot(device), n, seed, batch_size)
 
 
 GRID_PADDING = 2  # pixels around each tile of ``image_grid``
@@ -44,13 +50,14 @@ def save_image(image: np.ndarray, path: str | Path, scale: int = 1) -> Path:
     from PIL import Image
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    file_format = Image.registered_extensions().get(path.suffix.lower())
+    if file_format is None:
+        raise GenAIError(f"{path}: unknown image type {path.suffix or '(none)'}; use .png")
     array = image[..., 0] if image.shape[-1] == 1 else image
     picture = Image.fromarray(np.ascontiguousarray(array))
     if scale > 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    picture.save(path)
-    return path
+    return atomic_write(path, lambda handle: picture.save(handle, format=file_format))
 
 
 def save_samples(images: np.ndarray, path: str | Path, columns: int | None = None) -> Path:
@@ -58,9 +65,7 @@ def save_samples(images: np.ndarray, path: str | Path, columns: int | None = Non
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, images=images)
-        return path
+        return atomic_write(path, lambda handle: np.savez_compressed(handle, images=images))
     if suffix in (".png", ".jpg", ".jpeg", ".bmp"):
         return save_image(image_grid(images, columns), path)
     raise GenAIError(f"{path}: unknown output type {suffix or '(none)'}; use .png or .npz")

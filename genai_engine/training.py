@@ -20,13 +20,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from genai_engine.checkpoints import Checkpoint, save_checkpoint
+from genai_engine.checkpoints import Checkpoint, atomic_torch_save, checkpoint_from_dict, checkpoint_payload
 from genai_engine.data import Dataset
 from genai_engine.devices import resolve_device
 from genai_engine.distributed import SINGLE, DistContext
-from genai_engine.errors import CheckpointError, GenAIError, TrainingDiverged
+from genai_engine.errors import (
+    CheckpointError,
+    CheckpointNotSaved,
+    GenAIError,
+    StorageError,
+    TrainingDiverged,
+)
 from genai_engine.families import DEFAULT_FAMILY, get_family
 from genai_engine.families.base import Batch
+from genai_engine.files import check_writable
 from genai_engine.tasks import TaskControl
 from genai_engine.tensors import images_to_tensor, to_unit
 
@@ -43,6 +50,10 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     schedule: str = "cosine"  # cosine decays the learning rate to 0 over the run; or constant
+    # Images per epoch (0: the whole training split). A slow family on a CPU (an autoregressive
+    # model trains at tens of images/s) gets epochs of minutes, hence per-epoch measures,
+    # timeline snapshots and checkpoints; each epoch draws a fresh random subset.
+    epoch_images: int = 0
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.epochs) <= 100_000:
@@ -53,6 +64,8 @@ class TrainConfig:
             raise GenAIError(f"learning rate must be a positive number, got {self.lr}")
         if not (math.isfinite(self.beta) and self.beta >= 0):
             raise GenAIError(f"beta must be zero or positive, got {self.beta}")
+        if int(self.epoch_images) < 0:
+            raise GenAIError(f"images per epoch must be 0 (all) or more, got {self.epoch_images}")
         if self.schedule not in ("cosine", "constant"):
             raise GenAIError(f"schedule must be cosine or constant, got {self.schedule!r}")
 
@@ -207,10 +220,13 @@ def train(
     n_train = len(train_x)
     batch = min(train_config.batch_size, n_train)
     local = batch // dist.world_size  # this rank's slice of each global batch
-    steps_per_epoch = max(n_train // batch, 1)  # drop the ragged last batch: steady step cost
+    per_epoch = min(n_train, int(train_config.epoch_images) or n_train)
+    steps_per_epoch = max(per_epoch // batch, 1)  # drop the ragged last batch: steady step cost
     total_steps = steps_per_epoch * train_config.epochs
     step = start_epoch * steps_per_epoch
     checkpoint_path = Path(out_dir) / CHECKPOINT_NAME if out_dir is not None else None
+    if checkpoint_path is not None and dist.is_main:
+        check_writable(checkpoint_path)  # a read-only --out fails now, not after an epoch
     meta = {"family": spec.name, "train_config": train_config.to_dict(), "dataset": dataset_info(dataset)}
     last_good = _state_copy(model)
 
@@ -226,13 +242,24 @@ def train(
             dist.barrier()  # wait until rank 0 has written the file
             return str(checkpoint_path)
         arrays = {k: torch.from_numpy(np.asarray(v, np.float64)) for k, v in diagnostics.items()}
-        extra = {"rng_state": torch.get_rng_state(), "timeline": timeline, "diagnostics": arrays}
-        save_checkpoint(checkpoint_path, model, epoch=epoch, history=history,
-                        trainer_state=step_fn.state_dict(), extra=extra, **meta)
+        extra = {"rng_state": torch.get_rng_state(), "timeline": timeline, "diagnostics": arrays,
+                 # optimisation seconds of every run so far, partial epochs included (Compare)
+                 "train_seconds": seconds_before + train_seconds}
+        payload = checkpoint_payload(model, epoch=epoch, history=history,
+                                     trainer_state=step_fn.state_dict(), extra=extra, **meta)
+        try:
+            atomic_torch_save(payload, checkpoint_path)
+        except StorageError as error:
+            # Stop, but keep what was trained: the caller can save it elsewhere.
+            stopped = CheckpointNotSaved(f"{error} (training stopped after epoch {epoch}; an earlier "
+                                         "checkpoint there is unchanged)")
+            stopped.errno, stopped.checkpoint = error.errno, checkpoint_from_dict(payload)
+            raise stopped from error
         dist.barrier()
         return str(checkpoint_path)
 
     train_seconds = 0.0  # optimisation time only: evaluation and pauses excluded
+    seconds_before = float(resume.raw.get("train_seconds", 0.0)) if resume is not None else 0.0
     images_seen = 0
     run_start = time.perf_counter()
     epoch = start_epoch
@@ -250,6 +277,11 @@ def train(
             before = time.perf_counter()
             if not control.checkpoint():
                 cancelled = True
+                if since_record:  # steps since the last record count: a cancelled epoch keeps them
+                    train_seconds += time.perf_counter() - tick
+                    images_seen += since_record * dist.world_size
+                    epoch_images += since_record
+                    epoch_sums += sums
                 break
             tick += time.perf_counter() - before  # time spent paused is not training time
             if train_config.schedule == "cosine":

@@ -34,6 +34,7 @@ from genai_engine.tensors import labels_tensor, to_uint8_images
 class TimelineDecoder:
     def __init__(self, checkpoint: Checkpoint, device: str | torch.device = "cpu") -> None:
         self.device = torch.device(device)
+        self.family = checkpoint.family
         self.config = checkpoint.model_config
         self.final_epoch = int(checkpoint.epoch)
         self._source = checkpoint.model
@@ -97,6 +98,15 @@ class TimelineDecoder:
             self._load(index)
             images = to_uint8_images(self._model.decode_images(zt, self._labels(labels, len(zt))))
         return images[0] if single else images
+
+    def snapshot_at(self, epoch: int):
+        """The family's snapshot (``Checkpoint.snapshot``'s kind) with the weights of ``epoch``:
+        what samples a model without a decodable latent after each epoch."""
+        from genai_engine.families import get_family
+
+        with self._lock:
+            self._load(self.index_of(epoch))
+            return get_family(self.family).snapshot(self._model, str(self.device))
 
     def decode_all(self, z: np.ndarray, labels=None, epochs=None) -> tuple[np.ndarray, np.ndarray]:
         """One latent point ``z`` (D,) through every snapshot (or those of ``epochs``):

@@ -28,18 +28,14 @@ import numpy as np
 from genai_engine.analysis.timeline import TimelineDecoder
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.errors import GenAIError
-from genai_engine.metrics.evaluate import (
-    FEATURE_CHOICES,
-    EvalProgress,
-    _fold,
-    _real_source,
-    decoded_prior_source,
-    load_feature_network,
-)
+from genai_engine.families.base import LatentDecoder
+from genai_engine.metrics.evaluate import FEATURE_CHOICES, load_feature_network
 from genai_engine.metrics.frechet import frechet_distance
 from genai_engine.metrics.kid import kernel_inception_distance
+from genai_engine.metrics.progress import EvalProgress
 from genai_engine.metrics.real_stats import real_statistics
 from genai_engine.metrics.reservoir import FeatureReservoir
+from genai_engine.metrics.sources import decoded_prior_source, real_source, sampled_source
 from genai_engine.metrics.statistics import FeatureStats
 
 DEFAULT_N = 2000
@@ -153,13 +149,17 @@ def timeline_fid(
     yield EvalProgress("loading", 0, 1, elapsed(), f"loading the {features} network")
     net = load_feature_network(features, dev, inception_weights, domain_weights)
     timeline = TimelineDecoder(checkpoint, dev)
-    latent_dim, num_classes = timeline.config.latent_dim, int(timeline.config.num_classes or 0)
+    num_classes = int(timeline.config.num_classes or 0)
+    latent = isinstance(timeline.snapshot_at(timeline.epochs[-1]), LatentDecoder)
 
-    def samples(epoch: int):  # the same n prior samples (one seed) for every epoch
-        return decoded_prior_source(timeline.at(epoch), latent_dim, num_classes, n, seed,
-                                    f"epoch {epoch} samples")
+    def samples(epoch: int):  # the same n samples (one seed: the same latents) for every epoch
+        name = f"epoch {epoch} samples"
+        if latent:
+            return decoded_prior_source(timeline.at(epoch), timeline.config.latent_dim, num_classes,
+                                        n, seed, name)
+        return sampled_source(timeline.snapshot_at(epoch), num_classes, n, seed, name)
 
-    real_src = _real_source(real, real_split, seed)
+    real_src = real_source(real, real_split, seed)
     net.check_images((0, *real_src.shape), "the real images")
     net.check_images((0, *samples(timeline.epochs[0]).shape), "the generated images")
     batch = int(batch_size or net.preferred_batch_size)
@@ -192,7 +192,7 @@ def timeline_fid(
                 yield EvalProgress("cancelled", done, total, elapsed(), "cancelled")
                 return
             feats, _ = net.extract(images)
-            _fold(stats, feats)
+            stats.update_torch(feats)
             if kid:
                 kept.update(feats, first)
             done += len(feats)

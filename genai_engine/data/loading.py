@@ -6,7 +6,8 @@ A spec is a built-in name (``fashion-mnist``; names win over a same-named relati
 - a folder with MNIST-family IDX files (``train-images-idx3-ubyte[.gz]``, ``train-labels-...``,
   ``t10k-images-...``, ``t10k-labels-...``): see ``idx.py``;
 - one IDX images file; its labels are found by the naming pattern (``images`` -> ``labels``,
-  ``idx3`` -> ``idx1``), and are optional;
+  ``idx3`` -> ``idx1``), and are optional; a training file beside its ``t10k-``/``test-`` file
+  gets that standard test split (``idx.test_files_for``), not a hold-out;
 - a folder of PNG/JPEG images, flat, per class, and/or split in ``train/`` and ``test/``: see
   ``image_folder.py``;
 - an ``.npz`` with ``images`` (and optional ``labels``, ``test_images``, ``test_labels``,
@@ -42,7 +43,13 @@ from genai_engine.data.builtin import (
     find_builtin,
 )
 from genai_engine.data.dataset import Dataset, DataWarning, ImageSet
-from genai_engine.data.idx import find_idx_files, is_idx_file, labels_for, read_idx_pair
+from genai_engine.data.idx import (
+    find_idx_files,
+    is_idx_file,
+    labels_for,
+    read_idx_pair,
+    test_files_for,
+)
 from genai_engine.data.image_folder import (
     IMAGE_EXTENSIONS,
     list_folder,
@@ -83,6 +90,11 @@ def load_dataset(spec: str | os.PathLike, image_size: int | None = None) -> Data
         kind = _file_kind(path)
         if kind == "npz":
             dataset = _npz(path, image_size, notes)
+        elif (test_files := test_files_for(path)) is not None:
+            train_labels = labels_for(path)
+            train_files = {"images": path} | ({"labels": train_labels} if train_labels else {})
+            dataset = _idx_folder(path.parent, {"train": train_files, "test": test_files}, image_size, notes)
+            dataset.source = str(path.resolve())
         else:
             images, labels = read_idx_pair(path, labels_for(path), notes)
             (images,) = unify([images], str(path), image_size, notes)

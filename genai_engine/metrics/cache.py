@@ -9,8 +9,8 @@ precision/recall) and the k-NN radii of those rows for precision/recall.
 
 Safety: the file name is a hash of the key, and the key is also stored inside the file and
 compared field by field on load, so an entry for other data (another fingerprint) is never
-used, whatever its name. Unreadable entries are ignored. Writes go to a temporary file in the
-same folder, then ``os.replace`` it into place, so readers never see half a file.
+used, whatever its name. Unreadable entries are ignored. Writes are atomic
+(``files.atomic_write``), so readers never see half a file.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genai_engine.checkpoints import atomic_write
+from genai_engine.files import atomic_write
 from genai_engine.metrics.statistics import FeatureStats
 
 CACHE_VERSION = 2  # 2: the kept rows are a bottom-k sample (reservoir.py), not Algorithm R's
@@ -73,7 +73,10 @@ def cache_folder(root: str | os.PathLike | None = None) -> Path:
 
 def load_entry(key: CacheKey, root: str | os.PathLike | None = None) -> RealStatsEntry | None:
     """The cached entry for exactly ``key``, or ``None`` (missing, foreign, or unreadable)."""
-    path = cache_folder(root) / key.file_name
+    try:
+        path = cache_folder(root) / key.file_name  # the default folder is made on first use
+    except OSError:  # no writable home: no cache, which is not an error
+        return None
     if not path.is_file():
         return None
     try:
@@ -99,9 +102,7 @@ def load_entry(key: CacheKey, root: str | os.PathLike | None = None) -> RealStat
 
 def save_entry(entry: RealStatsEntry, root: str | os.PathLike | None = None) -> Path:
     """Write ``entry`` atomically; returns its path."""
-    folder = cache_folder(root)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / entry.key.file_name
+    path = cache_folder(root) / entry.key.file_name
     arrays = entry.stats.to_arrays(prefix="stats_")
     arrays["features"] = np.ascontiguousarray(entry.features, dtype=np.float32)
     arrays["key"] = np.asarray(json.dumps(entry.key.as_dict(), sort_keys=True))

@@ -16,36 +16,29 @@ the single-process one on the same samples, up to float64 rounding in the moment
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
 import warnings as _warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from genai_engine.errors import DataError, GenAIError
+from genai_engine.files import atomic_write
 from genai_engine.metrics import cache as stats_cache
 from genai_engine.metrics.bootstrap import fid_bootstrap
 from genai_engine.metrics.frechet import frechet_distance
 from genai_engine.metrics.inception_score import inception_score
 from genai_engine.metrics.kid import kernel_inception_distance
 from genai_engine.metrics.precision_recall import knn_radii, precision_recall
+from genai_engine.metrics.progress import EvalProgress
+from genai_engine.metrics.real_stats import real_statistics
 from genai_engine.metrics.reservoir import FeatureReservoir
+from genai_engine.metrics.sources import fake_source, real_source
 from genai_engine.metrics.statistics import FeatureStats
-from genai_engine.tasks import StageProgress
 
 FEATURE_CHOICES = ("domain", "inception")
-DEFAULT_N = 10_000
-SAMPLE_CHUNK = 1000  # generated images are drawn in fixed chunks: results do not depend on batch size
-REAL_RESERVOIR_SEED = 1
-
-
-class EvalProgress(StageProgress):
-    """Where the evaluation is: ``stage`` is one of ``loading``, ``real features``,
-    ``generated features``, ``metrics``, ``cancelled``; ``done``/``total`` count images (or
-    metric steps)."""
 
 
 @dataclass
@@ -89,198 +82,7 @@ class EvalResult:
         return out
 
 
-# --- inputs --------------------------------------------------------------------------------
-
-@dataclass
-class _Source:
-    """A stream of uint8 image batches of known length, plus a cache identity when real."""
-
-    total: int
-    shape: tuple[int, int, int]  # (H, W, C)
-    shard: object  # callable(batch_size, rank, world) -> iterator of (first position, uint8 array)
-    fingerprint: str | None = None
-    split: str = ""
-    name: str = ""
-    chunk: int | None = 0  # batches never cross multiples of it (0: one chunk; None: unknown)
-
-    def share(self, batch_size: int, rank: int, world: int) -> int:
-        """How many images ``shard(batch_size, rank, world)`` yields (estimated when the
-        stream's chunks are not known in advance)."""
-        if self.chunk is None:
-            return -(-self.total // world)
-        return sum(stop - start for start, stop in _plan(self.total, batch_size, self.chunk)[rank::world])
-
-
-def _plan(total: int, batch_size: int, chunk: int = 0) -> list[tuple[int, int]]:
-    """(start, stop) of each batch of a stream of ``total`` images: ``batch_size`` at a time,
-    restarting at every multiple of ``chunk`` (0: no chunks). Under torchrun rank r featurises
-    batches r, r + world, ...: each rank gets exactly the batches one process would make, so
-    every image goes through the network in the same batch, and gives the same features."""
-    chunk = chunk or max(total, 1)
-    plan = []
-    for begin in range(0, total, chunk):
-        end = min(total, begin + chunk)
-        plan += [(start, min(start + batch_size, end)) for start in range(begin, end, batch_size)]
-    return plan
-
-
-def _array_source(images: np.ndarray, n: int | None, seed: int, name: str) -> _Source:
-    images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] not in (1, 3):
-        raise DataError(
-            f"{name}: expected uint8 images (N, H, W, 1|3), got {images.dtype} {images.shape}"
-        )
-    if len(images) == 0:
-        raise DataError(f"{name}: no images")
-    index = None
-    if n is not None and n < len(images):
-        # a random subset, not the first n: files are often sorted by class
-        index = np.sort(np.random.default_rng(seed).choice(len(images), n, replace=False))
-    total = len(images) if index is None else len(index)
-
-    def shard(batch_size: int, rank: int, world: int):
-        for start, stop in _plan(total, batch_size)[rank::world]:
-            yield start, images[start:stop] if index is None else images[index[start:stop]]
-
-    return _Source(total, tuple(images.shape[1:]), shard, name=name)
-
-
-def _real_source(real, split: str, seed: int) -> _Source:
-    from genai_engine.data import Dataset, ImageSet, load_dataset, read_image_set
-    from genai_engine.data.builtin import find_builtin
-    from genai_engine.data.dataset import fingerprint_arrays
-
-    if isinstance(real, (str, os.PathLike)):
-        spec = str(real)
-        if find_builtin(spec) is not None:
-            real = load_dataset(spec)
-        else:
-            images = read_image_set(spec).images
-            source = _array_source(images, None, seed, spec)
-            source.fingerprint, source.split = fingerprint_arrays(images), "images"
-            return source
-    if isinstance(real, Dataset):
-        source = _array_source(real.split(split).images, None, seed, f"{real.name} ({split})")
-        source.fingerprint, source.split = real.fingerprint, split
-        return source
-    images = real.images if isinstance(real, ImageSet) else np.asarray(real)
-    source = _array_source(images, None, seed, "real images")
-    source.fingerprint, source.split = fingerprint_arrays(images), "images"
-    return source
-
-
-def _checkpoint_source(checkpoint, n: int, seed: int, device: str) -> _Source:
-    """Samples of a checkpoint of any family, drawn chunk by chunk (the same images as
-    ``sampling.sample_images(checkpoint, n, seed)``)."""
-    from genai_engine.families.base import LatentDecoder
-
-    model = checkpoint.snapshot(device)
-    num_classes = int(getattr(checkpoint.model_config, "num_classes", 0) or 0)
-    if isinstance(model, LatentDecoder):
-        return decoded_prior_source(model, model.latent_dim, num_classes, n, seed, "checkpoint samples")
-    return sampled_source(model, num_classes, n, seed, "checkpoint samples")
-
-
-def decoded_prior_source(decoder, latent_dim: int, num_classes: int, n: int, seed: int,
-                         name: str) -> _Source:
-    """``n`` prior samples (drawn with ``seed``) decoded by ``decoder`` (anything with
-    ``LatentSnapshot.decode``'s signature, e.g. one epoch of a training timeline) in chunks of
-    ``SAMPLE_CHUNK``; a conditional decoder (``num_classes`` > 0) gets labels 0, 1, ... in turn."""
-    from genai_engine.families.base import prior_samples
-
-    probe_label = np.zeros(1, np.int64) if num_classes else None
-    probe = decoder.decode(np.zeros((1, latent_dim), np.float32), probe_label)
-
-    def shard(batch_size: int, rank: int, world: int):
-        # every rank draws all n latents from the seed and decodes whole chunks, as one
-        # process does, so a rank's images are bit for bit the single-process ones
-        z_all = prior_samples(n, latent_dim, seed)
-        mine = _plan(n, batch_size, SAMPLE_CHUNK)[rank::world]
-        for begin, batches in itertools.groupby(mine, key=lambda b: b[0] - b[0] % SAMPLE_CHUNK):
-            stop = min(n, begin + SAMPLE_CHUNK)
-            labels = np.arange(begin, stop) % num_classes if num_classes else None
-            images = decoder.decode(z_all[begin:stop], labels)
-            for first, last in batches:
-                yield first, images[first - begin : last - begin]
-
-    return _Source(n, tuple(probe.shape[1:]), shard, name=name, chunk=SAMPLE_CHUNK)
-
-
-def sampled_source(model, num_classes: int, n: int, seed: int, name: str) -> _Source:
-    """``n`` samples of a model without a decodable latent (``model.sample``), drawn in chunks
-    of ``SAMPLE_CHUNK`` with seeds ``seed + chunk index``, so every rank and batch size sees
-    the same images; a conditional model gets labels 0, 1, ... in turn."""
-    probe = model.sample(1, seed=seed, labels=np.zeros(1, np.int64) if num_classes else None)
-
-    def shard(batch_size: int, rank: int, world: int):
-        mine = _plan(n, batch_size, SAMPLE_CHUNK)[rank::world]
-        for begin, batches in itertools.groupby(mine, key=lambda b: b[0] - b[0] % SAMPLE_CHUNK):
-            stop = min(n, begin + SAMPLE_CHUNK)
-            labels = np.arange(begin, stop) % num_classes if num_classes else None
-            images = model.sample(stop - begin, seed=seed + begin // SAMPLE_CHUNK, labels=labels)
-            for first, last in batches:
-                yield first, images[first - begin : last - begin]
-
-    return _Source(n, tuple(probe.shape[1:]), shard, name=name, chunk=SAMPLE_CHUNK)
-
-
-def _cut_all(first: np.ndarray, rest, batch_size: int):
-    for chunk in itertools.chain((first,), rest):
-        chunk = np.asarray(chunk)
-        for start in range(0, len(chunk), batch_size):
-            yield chunk[start : start + batch_size]
-
-
-def _fake_source(fake, n: int | None, seed: int, device: str) -> _Source:
-    from genai_engine.data import ImageSet, read_image_set
-
-    if type(fake).__name__ == "Checkpoint" and hasattr(fake, "model_config"):
-        return _checkpoint_source(fake, int(n or DEFAULT_N), seed, device)
-    if isinstance(fake, (str, os.PathLike)):
-        return _array_source(read_image_set(fake).images, n, seed, str(fake))
-    if isinstance(fake, ImageSet):
-        return _array_source(fake.images, n, seed, "generated images")
-    if isinstance(fake, np.ndarray):
-        return _array_source(fake, n, seed, "generated images")
-    if isinstance(fake, Iterable):
-        if n is None:
-            raise GenAIError("give n (the number of images) with an iterator of image batches")
-        iterator = iter(fake)
-        try:
-            first = np.asarray(next(iterator))
-        except StopIteration:
-            raise DataError("no generated images") from None
-
-        def shard(batch_size: int, rank: int, world: int):
-            # re-cut the caller's chunks: a 1000-image chunk through Inception would need
-            # 1000 x 3 x 299 x 299 floats at once. Under torchrun every rank iterates its own
-            # (identical) iterable and keeps its batches.
-            position = 0
-            for k, images in enumerate(_cut_all(first, iterator, batch_size)):
-                if k % world == rank:
-                    yield position, images
-                position += len(images)
-
-        return _Source(int(n), tuple(first.shape[1:]), shard, name="generated images", chunk=None)
-    raise GenAIError(f"cannot evaluate generated images given as {type(fake).__name__}")
-
-
 # --- networks ------------------------------------------------------------------------------
-
-def _fold(stats: FeatureStats, feats: np.ndarray) -> None:
-    """Add a batch of features to ``stats``, reducing it with torch (float64).
-
-    numpy's matrix product would wake OpenBLAS's own thread pool between two forward passes
-    of the network, and the two pools fight over the cores: on a 2-core CPU this doubled the
-    time of the feature stage. torch keeps one pool for both.
-    """
-    import torch
-
-    x = torch.from_numpy(np.ascontiguousarray(feats)).double()
-    mean = x.mean(dim=0)
-    centred = x - mean
-    stats.update_moments(len(x), mean.numpy(), (centred.T @ centred).numpy())
-
 
 def load_feature_network(features: str, device, inception_weights=None, domain_weights=None):
     """The extractor for ``features`` (``domain`` or ``inception``); raises ``WeightsError``."""
@@ -380,8 +182,8 @@ def evaluate(
     classifier = net if getattr(net, "has_logits", False) else None
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
-        real_src = _real_source(real, real_split, seed)
-        fake_src = _fake_source(fake, n, seed, str(dev))
+        real_src = real_source(real, real_split, seed)
+        fake_src = fake_source(fake, n, seed, str(dev))
     warnings += [str(w.message) for w in caught]
     net.check_images((0, *real_src.shape), "the real images")
     net.check_images((0, *fake_src.shape), "the generated images")
@@ -401,8 +203,6 @@ def evaluate(
     yield EvalProgress("loading", 1, 1, elapsed(), f"features: {net.label}")
 
     # --- real statistics: cached or computed (real_stats.py) -------------------------------
-    from genai_engine.metrics.real_stats import real_statistics  # it imports this module
-
     t0 = time.perf_counter()
     found = yield from real_statistics(
         real_src, net, batch_size=batch, max_features=max_features, use_cache=use_cache,
@@ -431,7 +231,7 @@ def evaluate(
         feats, batch_logits = net.extract(images)
         if classifier is not None and classifier is not net:
             _, batch_logits = classifier.extract(images)
-        _fold(fake_stats, feats)
+        fake_stats.update_torch(feats)
         fake_rows.update(feats, first)
         if batch_logits is not None and inception_score_splits:
             logits.append(batch_logits.astype(np.float32))
@@ -451,8 +251,6 @@ def evaluate(
     if not dist.is_main:
         return  # rank 0 computes the metrics from the summed statistics
     if save_stats is not None:
-        from genai_engine.checkpoints import atomic_write
-
         meta = {"features": net.network_id, "source": fake_src.name, "seed": seed}
         atomic_write(save_stats, lambda handle: fake_stats.save(handle, meta))
 
@@ -518,8 +316,8 @@ def evaluate(
                 if use_cache and real_src.fingerprint:
                     try:
                         stats_cache.save_entry(entry, cache_dir)
-                    except OSError:
-                        pass
+                    except OSError as error:  # the radii are computed again next time
+                        warnings.append(f"the precision/recall radii were not cached ({error})")
             precision, recall = precision_recall(
                 real_rows, fake_feats, precision_recall_k, real_radii=radii
             )

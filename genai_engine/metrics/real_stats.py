@@ -9,7 +9,7 @@ first. The cache key is (dataset fingerprint, split, network, preprocessing,
 ``max_features``, the fixed reservoir seed).
 
 Under torchrun (``dist``) rank 0 alone reads and writes the cache and its hit decides for
-every rank; on a miss each rank featurises its share of the batches (``_Source.shard``) and
+every rank; on a miss each rank featurises its share of the batches (``ImageSource.shard``) and
 the float64 moments are summed (``FeatureStats.all_reduce``) and the kept rows merged
 (``FeatureReservoir.gather``), so every rank ends with the single-process entry.
 """
@@ -21,15 +21,20 @@ import time
 from collections.abc import Callable, Generator
 
 from genai_engine.metrics import cache as stats_cache
-from genai_engine.metrics.evaluate import REAL_RESERVOIR_SEED, EvalProgress, _fold, _Source
+from genai_engine.metrics.progress import EvalProgress
 from genai_engine.metrics.reservoir import FeatureReservoir
+from genai_engine.metrics.sources import ImageSource
 from genai_engine.metrics.statistics import FeatureStats
+
+# The kept real rows use a fixed seed: the user's sampling seed must not invalidate
+# (for Inception: minutes of) cached real statistics.
+REAL_RESERVOIR_SEED = 1
 
 Found = tuple[stats_cache.RealStatsEntry | None, bool]
 
 
 def real_statistics(
-    source: _Source,
+    source: ImageSource,
     net,
     *,
     batch_size: int,
@@ -43,7 +48,7 @@ def real_statistics(
 ) -> Generator[EvalProgress, None, Found | None]:
     """Yield progress; return ``(entry, cache_hit)``, or ``None`` once ``cancelled()``.
 
-    ``source`` is what ``evaluate``'s ``_real_source`` makes of a dataset, path or array;
+    ``source`` is what ``sources.real_source`` makes of a dataset, path or array;
     ``elapsed`` gives the seconds to stamp on progress records; a failed cache write is
     appended to ``warnings`` instead of failing the run. ``dist`` is a
     ``genai_engine.distributed.DistContext`` (default: one process); every rank must call
@@ -55,8 +60,6 @@ def real_statistics(
 
     dist = dist or SINGLE
     rank, world = dist.rank, dist.world_size
-    # The kept real rows use a fixed seed: the user's sampling seed must not invalidate
-    # (for Inception: minutes of) cached real statistics.
     key = stats_cache.CacheKey(
         source.fingerprint or "", source.split, net.network_id, net.preprocessing,
         max_features, REAL_RESERVOIR_SEED,
@@ -78,7 +81,7 @@ def real_statistics(
             yield EvalProgress("cancelled", done, share, elapsed(), "cancelled")
             return None
         feats, _ = net.extract(images)
-        _fold(stats, feats)
+        stats.update_torch(feats)
         reservoir.update(feats, first)
         done += len(images)
         yield EvalProgress("real features", done, share, elapsed(),
@@ -92,5 +95,5 @@ def real_statistics(
             stats_cache.save_entry(entry, cache_dir)
         except OSError as error:  # a read-only home must not fail the evaluation
             if warnings is not None:
-                warnings.append(f"could not write the statistics cache: {error}")
+                warnings.append(f"the real-data statistics were computed but not cached ({error})")
     return entry, False

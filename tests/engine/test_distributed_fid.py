@@ -89,16 +89,16 @@ def test_reservoir_merge_is_independent_of_the_split():
 
 def test_rank_shares_are_the_single_process_batches(tmp_path):
     from genai_engine.checkpoints import load_checkpoint
-    from genai_engine.metrics.evaluate import _fake_source
+    from genai_engine.metrics.sources import fake_source
     from genai_engine.resources import demo_checkpoint_path
 
     images = np.random.default_rng(2).integers(0, 256, (1500, 28, 28, 1), dtype=np.uint8)
     chunks = [images[:700], images[700:1100], images[1100:]]
-    sources = [lambda: _fake_source(images, 1234, 3, "cpu"),  # a seeded subset of an array
-               lambda: _fake_source(iter(chunks), 1500, 0, "cpu")]  # caller's chunks
+    sources = [lambda: fake_source(images, 1234, 3, "cpu"),  # a seeded subset of an array
+               lambda: fake_source(iter(chunks), 1500, 0, "cpu")]  # caller's chunks
     if demo_checkpoint_path().is_file():  # prior samples decoded in chunks of 1000
         checkpoint = load_checkpoint(demo_checkpoint_path())
-        sources.append(lambda: _fake_source(checkpoint, 2300, 4, "cpu"))
+        sources.append(lambda: fake_source(checkpoint, 2300, 4, "cpu"))
     for make in sources:
         one = list(make().shard(96, 0, 1))
         for world in (2, 3):

@@ -130,10 +130,10 @@ def test_cancel_stops_without_result_or_cache(fashion, shipped_domain, tmp_path)
 
 
 def test_checkpoint_stream_equals_sample_images(vae_checkpoint):
-    from genai_engine.metrics.evaluate import _fake_source
+    from genai_engine.metrics.sources import fake_source
     from genai_engine.sampling import sample_images
 
-    source = _fake_source(vae_checkpoint, 1500, 3, "cpu")
+    source = fake_source(vae_checkpoint, 1500, 3, "cpu")
     streamed = np.concatenate([images for _, images in source.shard(128, 0, 1)])
     np.testing.assert_array_equal(streamed, sample_images(vae_checkpoint, 1500, seed=3, device="cpu"))
 

@@ -142,3 +142,13 @@ def test_inference_snapshot_is_independent_of_training(toy_dataset, tmp_path):
     assert mu.shape == logvar.shape == (10, 4)
     assert model.sample(5, seed=1).shape == (5, 12, 12, 1)
     assert np.array_equal(model.sample(5, seed=1), model.sample(5, seed=1))
+
+
+def test_images_per_epoch_make_short_epochs(toy_dataset):
+    records = list(train(toy_dataset, small_model(toy_dataset), fast(epochs=3, epoch_images=64)))
+    steps = [r for r in records if isinstance(r, StepRecord)]
+    assert steps[0].total_steps == 3 * (64 // 32) < 3 * (len(toy_dataset.train) // 32)
+    assert [r.epoch for r in records if isinstance(r, EpochRecord)] == [1, 2, 3]
+    assert records[-1].epochs == 3 and len(records[-1].history["test_loss"]) == 3
+    with pytest.raises(GenAIError, match="images per epoch"):
+        TrainConfig(epoch_images=-1)

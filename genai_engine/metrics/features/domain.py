@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from genai_engine.errors import DataError, WeightsError
+from genai_engine.files import atomic_write
 from genai_engine.metrics.features._fuse import fold_batch_norm
 from genai_engine.metrics.features._tensors import as_tensor
 
@@ -202,17 +202,7 @@ def make_payload(net: DomainNet, meta: dict) -> dict:
 
 def save_domain_network(payload: dict, path: str | os.PathLike) -> Path:
     """Write a payload from ``make_payload`` or ``DomainTrainResult.payload`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda handle: torch.save(payload, handle))
 
 
 def default_weights_path() -> Path:
