@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from desktop.state import AppState
 from desktop.task_runner import TaskHandle
 from genai_engine.checkpoints import load_checkpoint
+from genai_engine.families import get_family
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +108,9 @@ class Loader(QObject):
             self._track(-1)
             self.state.set_checkpoint(checkpoint)
             self.checkpoint_opened.emit(path)
+            described = get_family(checkpoint.family).describe(checkpoint.model_config)
             self.state.status_message.emit(
-                f"Opened model {Path(path).name} (epoch {checkpoint.epoch}, "
-                f"{checkpoint.model_config.kind.upper()}, latent {checkpoint.model_config.latent_dim})")
+                f"Opened model {Path(path).name} (epoch {checkpoint.epoch}, {described})")
 
         def failed(message: str) -> None:
             self._track(-1)

@@ -33,7 +33,9 @@ class AppState(QObject):
         # The snapshot made from ``checkpoint``: while ``model is checkpoint_model`` the model is
         # the checkpoint's (its training timeline applies); a training epoch's model is not.
         self.checkpoint_model: Snapshot | None = None
-        self.kl_per_dim: np.ndarray | None = None  # from the latest evaluation of the model
+        # The family's per-dimension importance (VAE: KL per dimension) from the latest
+        # evaluation of the model: the order of the Explore sliders.
+        self.latent_importance: np.ndarray | None = None
 
     def missing_model_or_data(self) -> str | None:
         """Why work that needs a model and a dataset cannot start yet (None: it can)."""
@@ -54,9 +56,9 @@ class AppState(QObject):
         self.set_model(self.checkpoint_model, checkpoint.diagnostics.get("latent_importance"))
         self.checkpoint_changed.emit(checkpoint)
 
-    def set_model(self, model: Snapshot, kl_per_dim: np.ndarray | None = None) -> None:
+    def set_model(self, model: Snapshot, latent_importance: np.ndarray | None = None) -> None:
         """A new weight snapshot (e.g. after a training epoch) for Explore and Interpolate."""
         self.model = model
-        if kl_per_dim is not None:
-            self.kl_per_dim = np.asarray(kl_per_dim, dtype=np.float64)
+        if latent_importance is not None:
+            self.latent_importance = np.asarray(latent_importance, dtype=np.float64)
         self.model_changed.emit(model)

@@ -1,8 +1,10 @@
-"""The Train tab: pick data and settings, train a VAE live, watch its losses and reconstructions.
+"""The Train tab: pick data, a model family and settings, train live, watch it learn.
 
 Training is the engine's ``train`` generator on the worker pool. Its records drive the view:
-``StepRecord`` feeds the curves (buffered, redrawn at ~30 Hz), the progress bar and the
-reconstruction grid; ``EpochRecord`` the test curves and KL bars. After each epoch the worker
+``StepRecord`` feeds the curves of the family's metrics (buffered, redrawn at ~30 Hz), the
+progress bar and the family's preview (reconstructions, or fixed-noise samples);
+``EpochRecord`` the test curves and the diagnostics panels its measure names (KL bars, the
+mode-collapse monitor). After each epoch the worker
 also loads the epoch's checkpoint as a weight snapshot so Explore and Interpolate follow the
 training live, and at the end the final checkpoint becomes the app's current model.
 """
@@ -39,14 +41,16 @@ from desktop.state import AppState
 from desktop.task_runner import TaskHandle
 from desktop.widgets.dataset_panel import DatasetPanel
 from desktop.widgets.image_view import ImageView
-from desktop.widgets.kl_bars import KLBars
 from desktop.widgets.loss_plot import LossPlot
+from desktop.widgets.train_diagnostics import MONITORED_METRICS, TrainDiagnostics, caption
 from desktop.widgets.train_settings import TrainSettings
 from genai_engine.checkpoints import Checkpoint, load_checkpoint
 from genai_engine.data import Dataset
 from genai_engine.devices import resolve_device
-from genai_engine.errors import GenAIError
-from genai_engine.families.base import Snapshot
+from genai_engine.errors import CheckpointNotSaved, GenAIError
+from genai_engine.families import get_family
+from genai_engine.families.base import Encoder, Snapshot
+from genai_engine.files import storage_error
 from genai_engine.resources import user_data_dir
 from genai_engine.training import PREVIEW_COUNT, EpochRecord, StepRecord, TrainingDone, train
 
@@ -61,7 +65,7 @@ class EpochSnapshot:
 
     epoch: int
     model: Snapshot
-    kl_per_dim: np.ndarray | None
+    latent_importance: np.ndarray | None
 
 
 @dataclass
@@ -71,14 +75,23 @@ class RunSaved:
     checkpoint: Checkpoint
 
 
-def training_work(dataset: Dataset, model_config, train_config, run_dir: Path,
+@dataclass
+class RunNotSaved:
+    """The run stopped because its checkpoint could not be written: the trained model, in
+    memory (no path), for File ▸ Save Checkpoint As…"""
+
+    checkpoint: Checkpoint
+
+
+def training_work(dataset: Dataset, family: str, model_config, train_config, run_dir: Path,
                   resume: Checkpoint | None):
     """``work(control)`` for the task runner: the engine's records plus weight snapshots."""
 
     def work(control):
         last_path = None
-        for record in train(dataset, model_config, train_config, out_dir=run_dir, resume=resume,
-                            control=control):
+        records = train(dataset, model_config, train_config, family=family, out_dir=run_dir,
+                        resume=resume, control=control)
+        for record in _keeping_unsaved(records):
             yield record
             if isinstance(record, EpochRecord) and record.checkpoint:
                 snapshot = load_checkpoint(record.checkpoint)
@@ -92,6 +105,16 @@ def training_work(dataset: Dataset, model_config, train_config, run_dir: Path,
     return work
 
 
+def _keeping_unsaved(records):
+    """The trainer's records; when a checkpoint cannot be written, its in-memory model as a
+    ``RunNotSaved`` before the error itself."""
+    try:
+        yield from records
+    except CheckpointNotSaved as error:
+        yield RunNotSaved(error.checkpoint)
+        raise
+
+
 def new_run_dir(dataset_name: str) -> Path:
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", dataset_name).strip("-")[:40] or "data"
     base = user_data_dir() / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
@@ -99,7 +122,10 @@ def new_run_dir(dataset_name: str) -> Path:
     while path.exists():
         n += 1
         path = base.with_name(f"{base.name}-{n}")
-    path.mkdir(parents=True)
+    try:
+        path.mkdir(parents=True)
+    except OSError as error:
+        raise storage_error(error, path, "create the folder") from error
     return path
 
 
@@ -110,10 +136,13 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def _caption(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setStyleSheet("color: #555; font-size: 11px;")
-    return label
+def has_encoder(family: str) -> bool:
+    """Whether the family's models encode images (a VAE), from its snapshot's capabilities."""
+    return issubclass(get_family(family).snapshot_type, Encoder)
+
+
+def preview_caption(encoder: bool) -> str:
+    return "top: test images · bottom: reconstructions" if encoder else "fixed-noise samples"
 
 
 class TrainTab(QWidget):
@@ -128,11 +157,13 @@ class TrainTab(QWidget):
         self.run_state = IDLE
         self.run_dir: Path | None = None
         self.last_checkpoint: str | None = None
+        self.unsaved: Checkpoint | None = None  # a run's model its checkpoint could not hold
         self.resume_checkpoint: Checkpoint | None = None
         self._steps_per_epoch = 1.0
         self._last_x = 0.0
         self._epochs = 0
         self._preview_generation = 0
+        self._encoder = True  # the running family's preview is reconstructions
 
         self.dataset_panel = DatasetPanel(self.loader)
         self.form = TrainSettings()
@@ -220,35 +251,25 @@ class TrainTab(QWidget):
         self._set_progress_text("Ready to train: choose settings and press Start")
 
         self.plot = LossPlot()
-        self.plot.setToolTip("Solid lines: training loss, averaged over a few steps. Dashed "
-                             "with dots: test loss after each epoch (β = 1, so the total is the "
-                             "negative ELBO). Lower is better.")
+        self.plot.setToolTip("Solid lines: the family's training metrics, averaged over a few "
+                             "steps. Dashed with dots: its test measure after each epoch.")
 
         self.recon_view = ImageView(min_size=80)
-        self.recon_view.setToolTip("Top row: test images. Bottom row: the model's reconstructions "
-                                   "(decoded from the mean of each image's code)")
-        recon_box = QGroupBox("Test images and reconstructions")
-        recon_layout = QVBoxLayout(recon_box)
+        self.preview_box = QGroupBox("Preview")
+        recon_layout = QVBoxLayout(self.preview_box)
         recon_layout.setContentsMargins(6, 4, 6, 6)
         recon_layout.addWidget(self.recon_view, 1)
-        self.recon_caption = _caption("top: inputs · bottom: reconstructions")
+        self.recon_caption = caption("")
         recon_layout.addWidget(self.recon_caption)
-
-        self.kl_bars = KLBars()
-        self.kl_bars.setToolTip("Mean KL of each latent dimension on the test split. Blue: "
-                                "active units that carry information (KL > 0.01 nats); grey: "
-                                "collapsed to the prior, unused by the decoder.")
-        kl_box = QGroupBox("KL per latent dimension")
-        kl_layout = QVBoxLayout(kl_box)
-        kl_layout.setContentsMargins(6, 4, 6, 6)
-        kl_layout.addWidget(self.kl_bars, 1)
-        self.kl_caption = _caption("")
-        kl_layout.addWidget(self.kl_caption)
+        self.diagnostics = TrainDiagnostics()
+        # The stretch factors share the height, not the plots' size hints.
+        for widget in (self.plot, self.preview_box, self.diagnostics):
+            widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
 
         lower = QHBoxLayout()
         lower.setSpacing(8)
-        lower.addWidget(recon_box, 4)
-        lower.addWidget(kl_box, 5)
+        lower.addWidget(self.preview_box, 2)
+        lower.addWidget(self.diagnostics, 3)
 
         self.run_label = QLabel("Checkpoints are saved after every epoch and on Stop.")
         self.run_label.setObjectName("train_run_folder")
@@ -266,8 +287,8 @@ class TrainTab(QWidget):
         right = QVBoxLayout()
         right.setSpacing(8)
         right.addWidget(self.progress)
-        right.addWidget(self.plot, 5)
-        right.addLayout(lower, 3)
+        right.addWidget(self.plot, 1)
+        right.addLayout(lower, 1)
         right.addLayout(run_row)
 
         layout = QHBoxLayout(self)
@@ -277,9 +298,11 @@ class TrainTab(QWidget):
         layout.addLayout(right, 1)
 
         self.form.changed.connect(self._clear_error)
+        self.form.family.currentIndexChanged.connect(lambda _i: self._family_changed())
         state.dataset_changed.connect(self._dataset_changed)
         state.model_changed.connect(self._model_changed)
         state.checkpoint_changed.connect(self._checkpoint_changed)
+        self._family_changed()
         self._dataset_changed(state.dataset)
         if state.checkpoint is not None:
             self._checkpoint_changed(state.checkpoint)
@@ -338,22 +361,42 @@ class TrainTab(QWidget):
         if self.run_state == IDLE and self.handle is None:
             self._show_history(checkpoint)
 
+    def _family_changed(self) -> None:
+        """The form's family changed while idle: set the views up for it."""
+        if self.run_state == IDLE and self.handle is None:
+            self._prepare_views(self.form.family_name)
+
+    def _prepare_views(self, family: str) -> None:
+        spec = get_family(family)
+        self.plot.set_family(spec.headline, spec.loss_unit, excluded=MONITORED_METRICS)
+        encoder = has_encoder(family)
+        dataset = self.state.dataset
+        self.diagnostics.start(encoder, dataset.class_names if dataset is not None else [])
+        self.diagnostics.clear()
+        self.preview_box.setTitle("Test images and reconstructions" if encoder else "Samples")
+        self.recon_view.setToolTip(
+            "Top row: test images. Bottom row: the model's reconstructions (decoded from the "
+            "mean of each image's code)" if encoder else
+            "Images generated from the same fixed noise after every update: watch them sharpen")
+
     def _show_history(self, checkpoint: Checkpoint) -> None:
-        """Idle view of a loaded model: its per-epoch curves and its KL bars."""
-        self.plot.reset()
+        """Idle view of a loaded model: its per-epoch curves (history keys ``train_<metric>``
+        and ``test_<metric>``) and its diagnostics."""
+        self._prepare_views(checkpoint.family)
         history = checkpoint.history
         epochs = history.get("epoch") or list(range(1, len(history.get("test_loss", [])) + 1))
         for split in ("train", "test"):
-            columns = [history.get(f"{split}_{key}", []) for key in ("loss", "recon", "kl")]
-            for x, total, recon, kl in zip(epochs, *columns, strict=False):
-                self.plot.add(split, float(x), total, recon, kl)
+            columns = {key[len(split) + 1:]: values for key, values in history.items()
+                       if key.startswith(f"{split}_")}
+            for i, x in enumerate(epochs):
+                self.plot.add(split, float(x), {m: v[i] for m, v in columns.items() if i < len(v)})
         self.plot.redraw()
-        kl = checkpoint.diagnostics.get("latent_importance")
-        if kl is not None:
-            self._show_kl(kl)
+        self.diagnostics.start(has_encoder(checkpoint.family), checkpoint.dataset.get("class_names") or [])
+        self.diagnostics.show_history(history, checkpoint.diagnostics)
 
     def _refresh_idle_preview(self) -> None:
-        """Show test images beside the current model's reconstructions (computed off-thread)."""
+        """The current model's preview, computed off-thread: test images over their
+        reconstructions for a model with an encoder, else seeded samples."""
         dataset, model = self.state.dataset, self.state.model
         if dataset is None:
             return
@@ -362,26 +405,33 @@ class TrainTab(QWidget):
         generation = self._preview_generation
         if model is None or tuple(model.config.image_shape) != tuple(dataset.image_shape):
             self.recon_view.set_images(images, columns=len(images))
-            self.recon_caption.setText("test images (open or train a model to see reconstructions)")
+            self.recon_caption.setText("test images (open or train a model to see its preview)")
             return
-        labels = dataset.test.labels[:PREVIEW_COUNT] if model.conditional else None
+        encoder = isinstance(model, Encoder)
+        if encoder:
+            labels = dataset.test.labels[:PREVIEW_COUNT] if model.conditional else None
 
-        def shown(recon) -> None:
+            def work():
+                mean, _ = model.encode(images, labels)
+                return np.concatenate([images, model.decode(mean, labels)])
+        else:
+            count = 2 * PREVIEW_COUNT
+            labels = np.arange(count) % model.config.num_classes if model.conditional else None
+
+            def work():
+                return model.sample(count, seed=0, labels=labels)
+
+        def shown(preview) -> None:
             if generation == self._preview_generation and self.run_state == IDLE:
-                self._show_preview(np.concatenate([images, recon]))
+                self._show_preview(preview, encoder)
 
-        self.state.runner.call("Reconstructing preview", lambda: model.reconstruct(images, labels),
-                               on_finished=shown)
+        self.state.runner.call("Preview", work, on_finished=shown)
 
-    def _show_preview(self, preview: np.ndarray) -> None:
-        self.recon_view.set_images(preview, columns=max(1, len(preview) // 2))
-        self.recon_caption.setText("top: test images · bottom: reconstructions")
-
-    def _show_kl(self, kl_per_dim: np.ndarray) -> None:
-        self.kl_bars.set_values(kl_per_dim)
-        total = float(np.sum(kl_per_dim))
-        self.kl_caption.setText(f"{self.kl_bars.active_count} of {len(kl_per_dim)} dimensions "
-                                f"active · total KL {total:.1f} nats")
+    def _show_preview(self, preview: np.ndarray, encoder: bool) -> None:
+        # Reconstructions pair each input with its output; samples fill rows of 8.
+        columns = len(preview) // 2 if encoder else min(len(preview), PREVIEW_COUNT)
+        self.recon_view.set_images(preview, columns=max(1, columns))
+        self.recon_caption.setText(preview_caption(encoder))
 
     # -- resume ----------------------------------------------------------------------------------
     def _resume_current(self) -> None:
@@ -433,14 +483,14 @@ class TrainTab(QWidget):
             self._show_error("Open a dataset first.")
             return None
         try:
-            model_config, train_config = self.form.configs(dataset)
+            family, model_config, train_config = self.form.configs(dataset)
             resolve_device(train_config.device)
         except GenAIError as error:
             self._show_error(str(error))
             return None
         resume = self.resume_checkpoint
         if resume is not None:
-            model_config = None
+            family, model_config = resume.family, None
             if train_config.epochs <= resume.epoch:
                 self._show_error(f"The checkpoint already has {resume.epoch} epochs; set Epochs "
                                  "higher to continue it.")
@@ -449,28 +499,28 @@ class TrainTab(QWidget):
         self.settings.set_train_defaults(self.form.values())
         try:
             self.run_dir = new_run_dir(dataset.name)
-        except OSError as error:
-            self._show_error(f"Cannot create the run folder under {user_data_dir()}: {error}")
+        except OSError as error:  # StorageError included: a full or read-only home
+            self._show_error(str(error))
             return None
 
         self._epochs = train_config.epochs
         self._steps_per_epoch = 1.0
         self._last_x = float(resume.epoch) if resume else 0.0
         self.last_checkpoint = None
+        self.unsaved = None
         self._preview_generation += 1  # drop idle previews still in flight
         if resume is not None:
             self._show_history(resume)
         else:
-            self.plot.reset()
-            self.kl_bars.clear_values()
-            self.kl_caption.setText("measured on the test split after each epoch")
+            self._prepare_views(family)
+        self._encoder = has_encoder(family)
         self.progress.setValue(0)
         self._set_progress_text("Starting…")
         self.run_label.setText(f"Run folder: {self.run_dir}")
         self.run_label.setToolTip(str(self.run_dir))
         self.open_folder_button.setEnabled(True)
 
-        work = training_work(dataset, model_config, train_config, self.run_dir, resume)
+        work = training_work(dataset, family, model_config, train_config, self.run_dir, resume)
         self.handle = self.state.runner.submit(
             "Training", work, on_progress=self._on_record, on_finished=self._on_finished,
             on_error=self._on_error, on_cancelled=self._on_cancelled)
@@ -503,33 +553,35 @@ class TrainTab(QWidget):
         elif isinstance(record, EpochRecord):
             self._on_epoch(record)
         elif isinstance(record, EpochSnapshot):
-            self.state.set_model(record.model, record.kl_per_dim)
+            self.state.set_model(record.model, record.latent_importance)
         elif isinstance(record, TrainingDone):
             self._on_done(record)
         elif isinstance(record, RunSaved):
+            self.state.set_checkpoint(record.checkpoint)
+        elif isinstance(record, RunNotSaved):
+            self.unsaved = record.checkpoint
             self.state.set_checkpoint(record.checkpoint)
 
     def _on_step(self, record: StepRecord) -> None:
         self._steps_per_epoch = record.total_steps / max(self._epochs, 1)
         x = record.step / max(self._steps_per_epoch, 1e-9)
         self._last_x = x
-        self.plot.add("train", x, record.loss, record.metrics.get("recon"), record.metrics.get("kl"))
+        self.plot.add("train", x, record.metrics)
         self.progress.setValue(int(round(1000 * record.progress)))
         if self.run_state == RUNNING:
             self._set_progress_text(
                 f"Epoch {record.epoch} of {self._epochs} · {100 * record.progress:.0f}% · "
                 f"{record.images_per_s:,.0f} images/s · {format_duration(record.eta_s)} left")
         if record.preview is not None:
-            self._show_preview(record.preview)
+            self._show_preview(record.preview, self._encoder)
 
     def _on_epoch(self, record: EpochRecord) -> None:
         # A stopped, partial epoch is tested where training stopped, not at a whole epoch.
         x = min(float(record.epoch), self._last_x) if self._last_x else float(record.epoch)
-        self.plot.add("test", x, record.test_loss, record.test.get("recon"), record.test.get("kl"))
-        if "latent_importance" in record.diagnostics:
-            self._show_kl(record.diagnostics["latent_importance"])
+        self.plot.add("test", x, record.test)
+        self.diagnostics.show_epoch(x, record.diagnostics, record.test)
         if record.preview is not None:
-            self._show_preview(record.preview)
+            self._show_preview(record.preview, self._encoder)
         if record.checkpoint:
             self.last_checkpoint = record.checkpoint
             self.run_label.setText(f"Epoch {record.epoch} saved: {record.checkpoint}")
@@ -539,7 +591,9 @@ class TrainTab(QWidget):
         self.plot.redraw()
         self.last_checkpoint = done.checkpoint or self.last_checkpoint
         finished = "Finished" if done.reason == "completed" else "Stopped"
-        loss = f" · test negative ELBO {done.test_loss:.1f} nats" if np.isfinite(done.test_loss) else ""
+        spec = get_family(done.family)
+        unit = f" {spec.loss_unit}" if spec.loss_unit else ""
+        loss = f" · test {spec.headline} {done.test_loss:.4g}{unit}" if np.isfinite(done.test_loss) else ""
         self._set_progress_text(f"{finished} after {done.epochs} epochs in "
                                     f"{format_duration(done.seconds)}{loss}")
         if done.checkpoint:
@@ -555,6 +609,9 @@ class TrainTab(QWidget):
 
     def _on_error(self, message: str) -> None:
         saved = f"\n\nThe last checkpoint is kept: {self.last_checkpoint}" if self.last_checkpoint else ""
+        if self.unsaved is not None:
+            saved += ("\n\nThe trained model is still open: save it elsewhere with File ▸ Save "
+                      "Checkpoint As…")
         self._set_progress_text("Training stopped by an error.")
         self._end_run()
         self.state.error.emit("Training stopped", message + saved)

@@ -1,4 +1,5 @@
-"""Per-dimension KL bars: which latent units carry information (active) and which collapsed."""
+"""Per-dimension latent importance bars: the VAE's KL per dimension (active units in blue,
+collapsed ones in grey), or another family's measured sensitivity per dimension."""
 
 from __future__ import annotations
 
@@ -35,17 +36,21 @@ class KLBars(pg.PlotWidget):
     def active_count(self) -> int:
         return 0 if self.active is None else int(self.active.sum())
 
-    def set_values(self, kl_per_dim) -> None:
-        values = np.asarray(kl_per_dim, dtype=np.float64).ravel()
-        _, active = sort_dims_by_kl(values)
+    def set_values(self, importance, kl: bool = True) -> None:
+        """Bars of ``importance`` per dimension: KL in nats (units under the activity threshold
+        in grey), or with ``kl=False`` a sensitivity, where no unit is called inactive."""
+        values = np.asarray(importance, dtype=np.float64).ravel()
+        active = sort_dims_by_kl(values)[1] if kl else np.ones(len(values), bool)
+        self.getPlotItem().setLabel("left", "KL (nats)" if kl else "sensitivity")
         self.values, self.active = values, active
         brushes = [pg.mkBrush(ACTIVE if a else INACTIVE) for a in active]
         self.bars.setOpts(x=np.arange(len(values)), height=values, width=0.8, brushes=brushes,
                           pens=[pg.mkPen(None)] * len(values))
         plot = self.getPlotItem()
         plot.setXRange(-0.6, len(values) - 0.4, padding=0)
-        plot.setYRange(0, max(float(values.max(initial=0.0)) * 1.1, 0.05), padding=0)
-        step = max(1, int(np.ceil(len(values) / 16)))
+        floor = 0.05 if kl else 1e-9  # KL: a scale where the activity threshold (0.01) shows
+        plot.setYRange(0, max(float(values.max(initial=0.0)) * 1.1, floor), padding=0)
+        step = max(1, int(np.ceil(len(values) / 10)))
         plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(0, len(values), step)]])
 
     def clear_values(self) -> None:

@@ -1,8 +1,13 @@
-"""The Train tab's settings form: model and training options with explanations.
+"""The Train tab's settings form: the model family, its options and the training options.
 
-``configs(dataset)`` turns the fields into the engine's ``ModelConfig`` and ``TrainConfig``
-(their own checks are the validation) and raises ``GenAIError`` naming the field at fault.
-Defaults come from ``TrainConfig`` and ``ModelConfig`` so the app and the CLI agree.
+The model section is built from the family's config dataclass (``ConfigForm``), so every
+family's form is made the same way. ``configs(dataset)`` turns the fields into the family
+name, its config and a ``TrainConfig`` (their own checks are the validation) and raises
+``GenAIError`` naming the field at fault.
+
+Training options are remembered per family: each family starts from its ``train_defaults``
+(a GAN wants a far smaller learning rate than a VAE), and switching back to a family brings
+back what the user set for it. Settings are saved as plain strings keyed ``family.field``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
     QLineEdit,
     QSpinBox,
@@ -22,36 +26,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.widgets.config_form import ConfigForm, form_layout
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.data import Dataset
 from genai_engine.devices import DEVICE_CHOICES, available_devices
 from genai_engine.errors import GenAIError
-from genai_engine.families.vae.nets import LATENT_RANGE, ModelConfig, parse_hidden
+from genai_engine.families import DEFAULT_FAMILY, family_names, get_family
 from genai_engine.training import TrainConfig
 
-DEFAULT_HIDDEN = {"mlp": "400", "conv": "32,64"}
+# beta is a TrainConfig field (every family's step receives the TrainConfig) but only the
+# VAE's step reads it, and the contract has no per-family training options: name its users.
+BETA_FAMILIES = ("vae",)
+# training options kept per family
+PER_FAMILY = ("epochs", "epoch_images", "batch_size", "lr", "schedule", "beta")
+CONDITIONAL_TIP = ("Give the class label to the model, so you can choose which class to "
+                   "generate. Needs a dataset with labels.")
 
 TIPS = {
-    "kind": "<b>MLP</b>: fully connected layers on the flattened image (the classic 784-400-20 "
-            "VAE); fast on a CPU.<br><b>Conv</b>: stride-2 convolution blocks; sharper on larger "
-            "or colour images, slower on a CPU.",
-    "hidden": "Width of each hidden layer (MLP) or channels of each convolution block (conv), "
-              "comma-separated: <tt>400</tt> or <tt>512,256</tt>.",
-    "latent_dim": "Number of dimensions of the latent code <i>z</i>. The encoder predicts a "
-                  "Gaussian for each; the decoder turns <i>z</i> back into an image. Unused "
-                  "dimensions collapse to the prior (KL ≈ 0) and show grey in the KL bars.",
-    "likelihood": "How a reconstruction is scored against the input pixels.<br><b>Bernoulli</b>: "
-                  "binary cross-entropy; suits mostly black-and-white images such as "
-                  "Fashion-MNIST.<br><b>Gaussian</b>: squared error with a learned noise level "
-                  "per pixel; suits photos.",
-    "conditional": "Give the class label to the encoder and decoder (a conditional VAE), so you "
-                   "can choose which class to generate. Needs a dataset with labels.",
+    "family": "Which kind of generative model to train. Each family has its own options below.",
     "beta": "Weight of the KL term: loss = reconstruction + β·KL.<br>With β = 1 the loss is the "
             "<b>negative ELBO</b> (evidence lower bound), a bound on −log p(x) in nats per image. "
             "<b>KL</b> measures how far each code's Gaussian is from the N(0, I) prior. β &gt; 1 "
             "gives a smoother, more disentangled latent space and blurrier reconstructions "
             "(β-VAE); β &lt; 1 the opposite.",
-    "epochs": "Passes over the whole training split. Resuming continues up to this total.",
+    "epochs": "Passes over the training data (or over 'images per epoch' of it). Resuming "
+              "continues up to this total.",
+    "epoch_images": "How many training images make one epoch (a fresh random subset each "
+                    "time); <b>all</b> uses the whole training split. Slow families on a CPU "
+                    "(autoregressive, diffusion) default to short epochs, so you see per-epoch "
+                    "measures, timeline snapshots and checkpoints every few minutes.",
     "batch_size": "Images per optimisation step. Larger batches run faster per image but take "
                   "fewer steps per epoch.",
     "lr": "Adam's learning rate, e.g. 0.003 or 1e-3. Too large and the loss can diverge "
@@ -64,12 +67,9 @@ TIPS = {
 }
 
 
-def _form() -> QFormLayout:
-    form = QFormLayout()
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    form.setContentsMargins(8, 6, 8, 8)
-    form.setVerticalSpacing(5)
-    return form
+def train_defaults(family: str) -> dict:
+    """The TrainConfig values a family starts from."""
+    return {**TrainConfig().to_dict(), **get_family(family).train_defaults}
 
 
 class TrainSettings(QWidget):
@@ -77,96 +77,168 @@ class TrainSettings(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        defaults = TrainConfig()
-        model = ModelConfig()
-
-        self.kind = QComboBox()
-        self.kind.addItem("MLP (fully connected)", "mlp")
-        self.kind.addItem("Convolutional", "conv")
-        self.hidden = QLineEdit(DEFAULT_HIDDEN["mlp"])
-        self.hidden.setPlaceholderText("e.g. 400 or 512,256")
-        self.latent_dim = QSpinBox()
-        self.latent_dim.setRange(*LATENT_RANGE)
-        self.latent_dim.setValue(model.latent_dim)
-        self.likelihood = QComboBox()
-        self.likelihood.addItem("Bernoulli (cross-entropy)", "bernoulli")
-        self.likelihood.addItem("Gaussian (learned noise)", "gaussian")
+        self.family = QComboBox()
+        for name in family_names():
+            self.family.addItem(get_family(name).title, name)
+        self.family.setToolTip(TIPS["family"])
+        # long titles ("Generative adversarial network") must not widen the fixed-width column
+        self.family.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.family.setMinimumContentsLength(12)
         self.conditional = QCheckBox("Condition on class labels")
+        self.conditional.setToolTip(CONDITIONAL_TIP)
+        self.model_forms: dict[str, ConfigForm] = {}  # built on first use, kept with their edits
+        self._train_values: dict[str, dict] = {}  # per family: PER_FAMILY values while not shown
+        self._remembered: dict = {}  # restored settings, applied when a family's form is built
+        self._shown_family: str | None = None
 
         self.beta = QDoubleSpinBox()
         self.beta.setRange(0.0, 100.0)
         self.beta.setDecimals(2)
         self.beta.setSingleStep(0.1)
-        self.beta.setValue(defaults.beta)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 10_000)
-        self.epochs.setValue(defaults.epochs)
+        self.epoch_images = QSpinBox()
+        self.epoch_images.setRange(0, 100_000_000)
+        self.epoch_images.setSingleStep(1000)
+        self.epoch_images.setSpecialValueText("all")  # 0: the whole training split
         self.batch_size = QSpinBox()
         self.batch_size.setRange(1, 65_536)
-        self.batch_size.setValue(defaults.batch_size)
-        self.lr = QLineEdit(f"{defaults.lr:g}")
+        self.lr = QLineEdit()
         self.schedule = QComboBox()
         self.schedule.addItems(["cosine", "constant"])
-        self.schedule.setCurrentText(defaults.schedule)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
-        self.seed.setValue(defaults.seed)
+        self.seed.setValue(TrainConfig.seed)
         self.device = QComboBox()
         present = set(available_devices()) | {"auto"}
         for name in DEVICE_CHOICES:
             self.device.addItem(name if name in present or name == "cpu" else f"{name} (not found)",
                                 name)
 
-        model_box = QGroupBox("Model")
-        model_form = _form()
-        for label, key, widget in (("Architecture", "kind", self.kind),
-                                   ("Hidden widths", "hidden", self.hidden),
-                                   ("Latent dimensions", "latent_dim", self.latent_dim),
-                                   ("Likelihood", "likelihood", self.likelihood),
-                                   ("", "conditional", self.conditional)):
-            widget.setToolTip(TIPS[key])
-            model_form.addRow(label, widget)
-        model_box.setLayout(model_form)
+        self.model_box = QGroupBox("Model")
+        family_form = form_layout()
+        family_form.addRow("Family", self.family)
+        family_form.setContentsMargins(8, 6, 8, 0)
+        self.model_layout = QVBoxLayout(self.model_box)
+        self.model_layout.setContentsMargins(0, 0, 0, 0)
+        self.model_layout.setSpacing(0)
+        family_row = QWidget()
+        family_row.setLayout(family_form)
+        self.model_layout.addWidget(family_row)
+        conditional_form = form_layout()
+        conditional_form.setContentsMargins(8, 0, 8, 8)
+        conditional_form.addRow("", self.conditional)
+        self.conditional_row = QWidget()
+        self.conditional_row.setLayout(conditional_form)
+        self.model_layout.addWidget(self.conditional_row)
 
         train_box = QGroupBox("Training")
-        train_form = _form()
+        self.train_form = form_layout()
         for label, key, widget in (("β (KL weight)", "beta", self.beta),
                                    ("Epochs", "epochs", self.epochs),
+                                   ("Images per epoch", "epoch_images", self.epoch_images),
                                    ("Batch size", "batch_size", self.batch_size),
                                    ("Learning rate", "lr", self.lr),
                                    ("LR schedule", "schedule", self.schedule),
                                    ("Seed", "seed", self.seed),
                                    ("Device", "device", self.device)):
             widget.setToolTip(TIPS[key])
-            train_form.addRow(label, widget)
-        train_box.setLayout(train_form)
-        self.model_box = model_box
+            self.train_form.addRow(label, widget)
+        train_box.setLayout(self.train_form)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(model_box)
+        layout.addWidget(self.model_box)
         layout.addWidget(train_box)
 
-        self.kind.currentIndexChanged.connect(self._kind_changed)
-        for signal in (self.kind.currentIndexChanged, self.hidden.textEdited,
-                       self.latent_dim.valueChanged, self.likelihood.currentIndexChanged,
-                       self.conditional.toggled, self.beta.valueChanged, self.epochs.valueChanged,
+        self._show_family(DEFAULT_FAMILY)
+        self.family.currentIndexChanged.connect(lambda _i: self._show_family(self.family_name))
+        for signal in (self.family.currentIndexChanged, self.conditional.toggled,
+                       self.beta.valueChanged, self.epochs.valueChanged, self.epoch_images.valueChanged,
                        self.batch_size.valueChanged, self.lr.textEdited,
                        self.schedule.currentIndexChanged, self.seed.valueChanged,
                        self.device.currentIndexChanged):
             signal.connect(self.changed)
 
-    def _kind_changed(self) -> None:
-        # Swap the default widths with the architecture, but keep widths the user typed.
-        if self.hidden.text().replace(" ", "") in DEFAULT_HIDDEN.values():
-            self.hidden.setText(DEFAULT_HIDDEN[self.kind.currentData()])
+    # -- the family and its model form -----------------------------------------------------------
+    @property
+    def family_name(self) -> str:
+        return self.family.currentData()
+
+    @property
+    def model_form(self) -> ConfigForm:
+        return self.model_forms[self.family_name]
+
+    def field(self, name: str) -> QWidget:
+        """The editor of the current family's config field ``name``."""
+        return self.model_form.editors[name]
+
+    def _form_for(self, family: str) -> ConfigForm:
+        if family not in self.model_forms:
+            form = ConfigForm(get_family(family).config_type)
+            for name in form.editors:
+                key = f"{family}.{name}"
+                if key in self._remembered:
+                    form.set_text(name, self._remembered[key])
+            form.changed.connect(self.changed)
+            form.hide()
+            self.model_layout.insertWidget(1, form)
+            self.model_forms[family] = form
+        return self.model_forms[family]
+
+    def _show_family(self, family: str) -> None:
+        index = self.family.findData(family)
+        if index < 0:
+            return
+        if self._shown_family is not None:
+            self._train_values[self._shown_family] = self._current_train_values()
+            self.model_forms[self._shown_family].hide()
+        if self.family.currentIndex() != index:
+            self.family.blockSignals(True)
+            self.family.setCurrentIndex(index)
+            self.family.blockSignals(False)
+        self._shown_family = family
+        self._form_for(family).show()
+        self._apply_train_values(self._train_values.get(family) or self._initial_train_values(family))
+        config_fields = {f for f in get_family(family).config_type.__dataclass_fields__}
+        self.conditional_row.setVisible("num_classes" in config_fields)
+        show_beta = family in BETA_FAMILIES
+        self.train_form.setRowVisible(self.beta, show_beta)
+
+    def _initial_train_values(self, family: str) -> dict:
+        values = {k: v for k, v in train_defaults(family).items() if k in PER_FAMILY}
+        for key in PER_FAMILY:
+            remembered = self._remembered.get(f"{family}.{key}")
+            if remembered is not None:
+                values[key] = remembered
+        return values
+
+    def _current_train_values(self) -> dict:
+        return {"epochs": self.epochs.value(), "epoch_images": self.epoch_images.value(),
+                "batch_size": self.batch_size.value(),
+                "lr": self.lr.text(), "schedule": self.schedule.currentText(), "beta": self.beta.value()}
+
+    def _apply_train_values(self, values: dict) -> None:
+        """Set the per-family training fields; anything unreadable keeps its current value."""
+        for spin, key, kind in ((self.beta, "beta", float), (self.epochs, "epochs", int),
+                                (self.epoch_images, "epoch_images", int),
+                                (self.batch_size, "batch_size", int)):
+            try:
+                spin.setValue(kind(values[key]))
+            except (KeyError, TypeError, ValueError, OverflowError):
+                pass
+        if values.get("lr"):
+            lr = values["lr"]
+            self.lr.setText(f"{lr:g}" if isinstance(lr, float) else str(lr))
+        if values.get("schedule") in ("cosine", "constant"):
+            self.schedule.setCurrentText(values["schedule"])
 
     def set_dataset(self, dataset: Dataset | None) -> None:
         has_labels = dataset is not None and dataset.train.labels is not None
         self.conditional.setEnabled(has_labels)
         if not has_labels:
             self.conditional.setChecked(False)
-        self.conditional.setToolTip(TIPS["conditional"] if has_labels else
+        self.conditional.setToolTip(CONDITIONAL_TIP if has_labels else
                                     "This dataset has no labels, so a conditional model cannot "
                                     "be trained on it.")
 
@@ -176,11 +248,8 @@ class TrainSettings(QWidget):
             self.device.setCurrentIndex(index)
 
     # -- to and from the engine's configs ------------------------------------------------------
-    def configs(self, dataset: Dataset) -> tuple[ModelConfig, TrainConfig]:
-        try:
-            hidden = parse_hidden(self.hidden.text())
-        except GenAIError as error:
-            raise GenAIError(f"Hidden widths: {error}") from None
+    def configs(self, dataset: Dataset) -> tuple[str, object, TrainConfig]:
+        """(family name, its model config for ``dataset``, TrainConfig)."""
         try:
             lr = float(self.lr.text().strip())
         except ValueError:
@@ -188,92 +257,85 @@ class TrainSettings(QWidget):
                              "(e.g. 0.003 or 1e-3)") from None
         if not (math.isfinite(lr) and 0 < lr <= 10):
             raise GenAIError(f"Learning rate: must be between 0 and 10, got {lr:g}")
-        num_classes = dataset.num_classes if self.conditional.isChecked() else 0
-        model = ModelConfig(kind=self.kind.currentData(), hidden=hidden,
-                            latent_dim=self.latent_dim.value(),
-                            likelihood=self.likelihood.currentData(),
-                            image_shape=dataset.image_shape, num_classes=num_classes)
-        train = TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(), lr=lr,
-                            beta=self.beta.value(), seed=self.seed.value(),
-                            device=self.device.currentData(),
+        hidden = {"image_shape": dataset.image_shape}
+        if not self.conditional_row.isHidden():
+            hidden["num_classes"] = dataset.num_classes if self.conditional.isChecked() else 0
+        model = self.model_form.config(**hidden)
+        beta = self.beta.value() if self.family_name in BETA_FAMILIES else TrainConfig.beta
+        train = TrainConfig(epochs=self.epochs.value(), epoch_images=self.epoch_images.value(),
+                            batch_size=self.batch_size.value(), lr=lr,
+                            beta=beta, seed=self.seed.value(), device=self.device.currentData(),
                             schedule=self.schedule.currentText())
-        return model, train
+        return self.family_name, model, train
 
     def values(self) -> dict:
-        """Plain strings to remember between sessions."""
-        return {"kind": self.kind.currentData(), "hidden": self.hidden.text(),
-                "latent_dim": self.latent_dim.value(), "likelihood": self.likelihood.currentData(),
-                "conditional": int(self.conditional.isChecked()), "beta": self.beta.value(),
-                "epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
-                "lr": self.lr.text(), "schedule": self.schedule.currentText(),
-                "seed": self.seed.value(), "device": self.device.currentData()}
+        """Plain strings to remember between sessions: ``family``, shared options, and
+        ``<family>.<field>`` for each family's model and training options."""
+        values = dict(self._remembered)
+        self._train_values[self.family_name] = self._current_train_values()
+        for family, train in self._train_values.items():
+            values.update({f"{family}.{key}": value for key, value in train.items()})
+        for family, form in self.model_forms.items():
+            values.update({f"{family}.{name}": form.text(name) for name in form.editors})
+        values.update({"family": self.family_name, "conditional": int(self.conditional.isChecked()),
+                       "seed": self.seed.value(), "device": self.device.currentData()})
+        return values
 
     def restore(self, values: dict) -> None:
         """Apply remembered values; anything unreadable keeps its default."""
-        def number(key, kind):
-            try:
-                return kind(values[key])
-            except (KeyError, TypeError, ValueError):
-                return None
-
-        for combo, key in ((self.kind, "kind"), (self.likelihood, "likelihood"),
-                           (self.device, "device")):
-            index = combo.findData(values.get(key))
-            if index >= 0:
-                combo.setCurrentIndex(index)
-        if values.get("schedule") in ("cosine", "constant"):
-            self.schedule.setCurrentText(values["schedule"])
-        if values.get("hidden"):
-            self.hidden.setText(str(values["hidden"]))
-        if values.get("lr"):
-            self.lr.setText(str(values["lr"]))
-        for spin, key, kind in ((self.latent_dim, "latent_dim", int), (self.beta, "beta", float),
-                                (self.epochs, "epochs", int), (self.batch_size, "batch_size", int),
-                                (self.seed, "seed", int)):
-            value = number(key, kind)
-            if value is not None:
-                spin.setValue(value)
-        if number("conditional", int) is not None and self.conditional.isEnabled():
-            self.conditional.setChecked(bool(number("conditional", int)))
+        self._remembered = {key: str(value) for key, value in values.items()}
+        self._train_values.clear()
+        for family, form in self.model_forms.items():
+            for name in form.editors:
+                if f"{family}.{name}" in self._remembered:
+                    form.set_text(name, self._remembered[f"{family}.{name}"])
+        index = self.device.findData(values.get("device"))
+        if index >= 0:
+            self.device.setCurrentIndex(index)
+        try:
+            self.seed.setValue(int(values["seed"]))
+        except (KeyError, TypeError, ValueError, OverflowError):
+            pass
+        self._shown_family = None
+        for form in self.model_forms.values():
+            form.hide()
+        family = values.get("family")
+        self._show_family(family if family in family_names() else self.family_name)
+        if self.conditional.isEnabled() and str(values.get("conditional")) in ("0", "1"):
+            self.conditional.setChecked(str(values["conditional"]) == "1")
 
     def show_checkpoint(self, checkpoint: Checkpoint) -> None:
         """Fill the fields from a checkpoint that training will resume."""
+        self._show_family(checkpoint.family)
         config = checkpoint.model_config
-        self.kind.setCurrentIndex(self.kind.findData(config.kind))
-        self.hidden.setText(",".join(str(h) for h in config.hidden))
-        self.latent_dim.setValue(config.latent_dim)
-        self.likelihood.setCurrentIndex(self.likelihood.findData(config.likelihood))
-        self.conditional.setChecked(config.num_classes > 0)
+        self.model_form.set_config(config)
+        self.conditional.setChecked(getattr(config, "num_classes", 0) > 0)
         tc = checkpoint.train_config
-        for spin, key in ((self.beta, "beta"), (self.batch_size, "batch_size"), (self.seed, "seed")):
-            if key in tc:
-                spin.setValue(type(spin.value())(tc[key]))
+        self._apply_train_values({k: tc[k] for k in PER_FAMILY if k in tc and k != "epochs"})
         if "lr" in tc:
             self.lr.setText(f"{float(tc['lr']):g}")
-        if tc.get("schedule") in ("cosine", "constant"):
-            self.schedule.setCurrentText(tc["schedule"])
+        if "seed" in tc:
+            self.seed.setValue(int(tc["seed"]))
         planned = int(tc.get("epochs", 0) or 0)
         self.epochs.setMinimum(checkpoint.epoch + 1)
         self.epochs.setValue(planned if planned > checkpoint.epoch else checkpoint.epoch + 5)
 
     def reset_defaults(self) -> None:
-        defaults, model = TrainConfig(), ModelConfig()
-        self.kind.setCurrentIndex(self.kind.findData(model.kind))
-        self.hidden.setText(DEFAULT_HIDDEN[model.kind])
-        self.latent_dim.setValue(model.latent_dim)
-        self.likelihood.setCurrentIndex(self.likelihood.findData(model.likelihood))
-        self.conditional.setChecked(False)
-        self.beta.setValue(defaults.beta)
+        self._remembered = {}
+        self._train_values.clear()
+        for form in self.model_forms.values():
+            form.reset()
         self.epochs.setMinimum(1)
-        self.epochs.setValue(defaults.epochs)
-        self.batch_size.setValue(defaults.batch_size)
-        self.lr.setText(f"{defaults.lr:g}")
-        self.schedule.setCurrentText(defaults.schedule)
-        self.seed.setValue(defaults.seed)
-        self.set_device(defaults.device)
+        self._shown_family = None
+        for form in self.model_forms.values():
+            form.hide()
+        self._show_family(DEFAULT_FAMILY)
+        self.conditional.setChecked(False)
+        self.seed.setValue(TrainConfig.seed)
+        self.set_device(TrainConfig.device)
 
     def set_model_editable(self, editable: bool) -> None:
-        """A resumed run keeps its checkpoint's architecture."""
+        """A resumed run keeps its checkpoint's family and architecture."""
         self.model_box.setEnabled(editable)
         if editable:
             self.epochs.setMinimum(1)

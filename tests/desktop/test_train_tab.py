@@ -24,8 +24,8 @@ def tab(qtbot, app_state, tiny_dataset):
     widget.resize(1280, 760)
     widget.show()
     # Tiny, fast settings typed into the form as a user would.
-    widget.form.hidden.setText("32")
-    widget.form.latent_dim.setValue(4)
+    widget.form.field("hidden").setText("32")
+    widget.form.field("latent_dim").setValue(4)
     widget.form.batch_size.setValue(100)
     widget.form.epochs.setValue(2)
     return widget
@@ -44,11 +44,11 @@ def test_training_shows_curves_progress_and_saves_checkpoints(qtbot, tab, app_st
         assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
         assert not tab.form.isEnabled()
     _wait_idle(qtbot, tab)
-    qtbot.waitUntil(lambda: tab.plot.points("test", "total") == 2, timeout=2_000)
-    assert tab.plot.points("train", "total") >= 2
-    assert tab.plot.points("train", "kl") == tab.plot.points("train", "total")
+    qtbot.waitUntil(lambda: tab.plot.points("test", "loss") == 2, timeout=2_000)
+    assert tab.plot.points("train", "loss") >= 2
+    assert tab.plot.points("train", "kl") == tab.plot.points("train", "loss")
     # Buffered drawing: far fewer redraws than records would mean one plot call per record.
-    assert tab.plot.redraws <= tab.plot.points("train", "total") + 6
+    assert tab.plot.redraws <= tab.plot.points("train", "loss") + 6
     assert not tab.plot.redraw_timer.isActive()
     checkpoint = Path(tab.last_checkpoint)
     assert checkpoint.is_file() and checkpoint.parent == tab.run_dir
@@ -56,7 +56,7 @@ def test_training_shows_curves_progress_and_saves_checkpoints(qtbot, tab, app_st
     assert load_checkpoint(checkpoint).epoch == 2
     assert app_state.checkpoint.path == checkpoint
     assert len(models) >= 3  # one snapshot per epoch, then the final checkpoint
-    assert tab.kl_bars.values is not None and len(tab.kl_bars.values) == 4
+    assert tab.diagnostics.kl_bars.values is not None and len(tab.diagnostics.kl_bars.values) == 4
     assert tab.progress.value() == 1000 and "Finished after 2 epochs" in tab.progress_text
     assert tab.recon_view.image is not None
     assert tab.start_button.isEnabled() and tab.form.isEnabled()
@@ -86,7 +86,7 @@ def test_pause_holds_training_and_resume_continues(qtbot, tab):
 def test_stop_mid_run_leaves_a_loadable_checkpoint(qtbot, tab, app_state):
     tab.form.epochs.setValue(500)
     tab.start()
-    qtbot.waitUntil(lambda: tab.plot.points("train", "total") >= 1, timeout=30_000)
+    qtbot.waitUntil(lambda: tab.plot.points("train", "loss") >= 1, timeout=30_000)
     started = time.monotonic()
     qtbot.mouseClick(tab.stop_button, Qt.MouseButton.LeftButton)
     assert "Stopping" in tab.progress_text
@@ -104,7 +104,7 @@ def test_resume_continues_a_checkpoint_to_more_epochs(qtbot, tab, app_state, tin
     qtbot.waitUntil(lambda: tab.resume_checkpoint is not None, timeout=10_000)
     assert tab.resume_banner.isVisible() and "epoch 1" in tab.resume_label.text()
     assert not tab.form.model_box.isEnabled()  # the checkpoint fixes the architecture
-    assert tab.form.latent_dim.value() == 8 and tab.form.hidden.text() == "64"
+    assert tab.form.field("latent_dim").value() == 8 and tab.form.field("hidden").text() == "64"
     tab.form.epochs.setValue(2)
     tab.start()
     _wait_idle(qtbot, tab)
@@ -114,15 +114,15 @@ def test_resume_continues_a_checkpoint_to_more_epochs(qtbot, tab, app_state, tin
 
 
 def test_invalid_settings_give_an_inline_message(qtbot, tab, app_state):
-    tab.form.hidden.clear()
-    qtbot.keyClicks(tab.form.hidden, "abc")
+    tab.form.field("hidden").clear()
+    qtbot.keyClicks(tab.form.field("hidden"), "abc")
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     assert tab.run_state == IDLE and tab.handle is None
     assert tab.error_label.isVisible() and "Hidden widths" in tab.error_label.text()
     # Typing again clears the message; a bad learning rate is caught the same way.
-    qtbot.keyClicks(tab.form.hidden, "1")
+    qtbot.keyClicks(tab.form.field("hidden"), "1")
     assert not tab.error_label.isVisible()
-    tab.form.hidden.setText("32")
+    tab.form.field("hidden").setText("32")
     tab.form.lr.setText("fast")
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     assert "Learning rate" in tab.error_label.text() and not app_state.runner.active
@@ -152,11 +152,11 @@ def test_divergence_shows_a_message_and_leaves_the_tab_usable(qtbot, tab, app_st
 
 
 def test_settings_are_remembered(qtbot, app_state, tiny_dataset, tab):
-    tab.form.latent_dim.setValue(7)
-    tab.form.hidden.setText("48")
+    tab.form.field("latent_dim").setValue(7)
+    tab.form.field("hidden").setText("48")
     tab.form.epochs.setValue(1)
     tab.start()
     _wait_idle(qtbot, tab)
     again = TrainTab(app_state)
     qtbot.addWidget(again)
-    assert again.form.latent_dim.value() == 7 and again.form.hidden.text() == "48"
+    assert again.form.field("latent_dim").value() == 7 and again.form.field("hidden").text() == "48"

@@ -94,8 +94,8 @@ def test_close_window_mid_training_is_quick_and_keeps_the_checkpoint(
     qtbot.addWidget(window)
     window.show()
     tab = window.train_tab
-    tab.form.hidden.setText("32")
-    tab.form.latent_dim.setValue(4)
+    tab.form.field("hidden").setText("32")
+    tab.form.field("latent_dim").setValue(4)
     tab.form.batch_size.setValue(100)
     tab.form.epochs.setValue(200)
     steps = []
