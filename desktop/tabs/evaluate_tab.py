@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -53,13 +52,13 @@ from desktop.widgets.evaluation_history import (
     show_export,
 )
 from desktop.widgets.evaluation_result import WARNING_STYLE, EvaluationResult
+from desktop.widgets.sampling_form import describe_settings
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.data import Dataset
 from genai_engine.devices import available_devices
 from genai_engine.errors import WeightsError
-from genai_engine.families.base import prior_samples
-from genai_engine.families.vae.inference import VAEInference
-from genai_engine.metrics.evaluate import SAMPLE_CHUNK, EvalProgress, EvalResult, evaluate
+from genai_engine.families.base import GenerativeModel
+from genai_engine.metrics.evaluate import EvalProgress, EvalResult, evaluate
 from genai_engine.metrics.features.domain import DEFAULT_LAYERS
 from genai_engine.metrics.features.inception import FEATURE_DIM as INCEPTION_DIM
 from genai_engine.metrics.features.inception import find_inception_weights
@@ -95,7 +94,7 @@ class EvaluationRequest:
     real_dataset: Dataset | None  # the open dataset (its ``real_split``) ...
     real_split: str | None
     real_path: str | None  # ... or a built-in name / folder / file
-    model: VAEInference | None  # the open model's weight snapshot ...
+    model: GenerativeModel | None  # the open model's weight snapshot (any family) ...
     checkpoint: Checkpoint | None  # ... and its checkpoint when the snapshot is the saved one
     fake_path: str | None  # ... or a folder / file of generated images
     n: int
@@ -129,18 +128,14 @@ def checkpoint_name(checkpoint: Checkpoint) -> str:
     return f"{where.parent.name}/{where.name}" if where else "checkpoint"
 
 
+def custom_sampling(model) -> bool:
+    """Whether the model samples with settings other than its family's defaults."""
+    settings = model.sampling_fields()
+    return settings is not None and settings != type(settings)()
+
+
 def feature_dim(features: str) -> int:
     return INCEPTION_DIM if features == "inception" else DEFAULT_LAYERS[-1][0]
-
-
-def _model_batches(model: VAEInference, n: int, seed: int) -> Iterator[np.ndarray]:
-    """Prior samples of a weight snapshot in the engine's chunks: the same images that
-    ``evaluate`` draws from a checkpoint with this seed."""
-    z = prior_samples(n, model.latent_dim, seed)
-    for start in range(0, n, SAMPLE_CHUNK):
-        stop = min(n, start + SAMPLE_CHUNK)
-        labels = np.arange(start, stop) % model.config.num_classes if model.conditional else None
-        yield model.decode(z[start:stop], labels)
 
 
 def run_evaluation(request: EvaluationRequest, control: TaskControl) -> Iterator:
@@ -151,7 +146,7 @@ def run_evaluation(request: EvaluationRequest, control: TaskControl) -> Iterator
     elif request.checkpoint is not None:  # the saved model: evaluate() samples it on the device
         fake = request.checkpoint
     else:  # weights not saved yet (e.g. mid-training): sample the snapshot itself
-        fake = _model_batches(request.model, request.n, request.seed)
+        fake = request.model
     return evaluate(real, fake, n=request.n, features=request.features,
                     real_split=request.real_split or "test", kid=request.kid,
                     precision_recall_k=3 if request.precision_recall else None,
@@ -455,6 +450,10 @@ class EvaluateTab(QWidget):
         self._checkpoint_model = self.state.model
         self._update_inputs()
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._update_inputs()  # the sampling settings may have changed in Generate meanwhile
+
     def model_identity(self) -> ModelIdentity:
         checkpoint = self.state.checkpoint
         if checkpoint is not None and self.state.model is self._checkpoint_model:
@@ -473,7 +472,9 @@ class EvaluateTab(QWidget):
         else:
             who = self.model_identity()
             epoch = f", epoch {who.epoch}" if who.epoch is not None else ""
-            self.model_label.setText(f"Model: {who.name}{epoch}")
+            sampled = describe_settings(self.state.model.sampling_fields())
+            how = f"; sampled with {sampled}" if sampled else ""
+            self.model_label.setText(f"Model: {who.name}{epoch}{how}")
         dataset = self.state.dataset
         for i in (0, 1):
             split = self.real_box.itemData(i)
@@ -570,7 +571,10 @@ class EvaluateTab(QWidget):
         dataset = self.state.dataset
         who = self.model_identity()
         from_model = fake_choice == "model"
-        saved = from_model and self.state.model is self._checkpoint_model
+        # A checkpoint is sampled afresh with its family's default settings: a model set to
+        # others (a temperature) is sampled itself, so the number is of the settings shown.
+        saved = (from_model and self.state.model is self._checkpoint_model
+                 and not custom_sampling(self.state.model))
         return EvaluationRequest(
             real_split=None if real_choice == "path" else real_choice,
             real_dataset=None if real_choice == "path" else dataset,

@@ -1,12 +1,17 @@
-"""The Explore tab: walk through a VAE's latent space and watch the decoder's answer live.
+"""The Explore tab: walk through a model's latent space and watch the decoder's answer live.
 
 The current point ``z`` is edited by the sliders (one per dimension, most informative first),
 set from a start (zero, a prior sample, an encoded dataset image, a prior-sample tile, a map
-point) or moved along an attribute vector. Every change asks the latest-wins decoder for a new
-image, so dragging never queues work and the last position is always what ends up shown. The
-encoded test set (map, class means) is computed on the worker pool when the tab is visible.
-The training timeline (``TimelineBar``) picks which epoch's decoder draws the point; a
-conditional model also shows the point decoded as every class (``ClassGrid``).
+point) or moved along an attribute vector. The tab serves any ``LatentDecoder``; what needs an
+encoder (encoding a dataset image, the map, class means) is disabled with the reason shown in
+place for a model without one, and a model that can be inverted (a GAN) offers "Encode by
+inversion" instead: an optimisation of z, run as a task with progress and cancel.
+
+Every change asks the latest-wins decoder for a new image, so dragging never queues work and
+the last position is always what ends up shown. The encoded test set (map, class means) is
+computed on the worker pool when the tab is visible. The training timeline (``TimelineBar``)
+picks which epoch's decoder draws the point; a conditional model also shows the point decoded
+as every class (``ClassGrid``).
 """
 
 from __future__ import annotations
@@ -32,18 +37,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.capabilities import lacks_encoder, no_encoder, no_latent, noise_latent, noise_latent_note
 from desktop.latest_wins import LatestWins, LatestWinsDecoder
 from desktop.state import AppState
 from desktop.widgets.class_grid import ClassGrid
 from desktop.widgets.image_view import ImageView, tile_at
 from desktop.widgets.latent_map import LatentMap
 from desktop.widgets.latent_sliders import LatentSliders
+from desktop.widgets.task_bar import TaskBar
 from desktop.widgets.timeline_bar import TimelineBar
 from genai_engine.analysis.timeline import TimelineDecoder
 from genai_engine.errors import GenAIError
-from genai_engine.families.base import prior_samples
-from genai_engine.families.vae.inference import VAEInference
-from genai_engine.latent import EncodedSplit, EncodeProgress, attribute_vector, encode_split
+from genai_engine.families.base import Encoder, Invertible, LatentDecoder, prior_samples
+from genai_engine.latent import (
+    EncodedSplit,
+    EncodeProgress,
+    attribute_vector,
+    encode_split,
+    image_code,
+    importance_measure,
+    slerp,
+)
 from genai_engine.sampling import save_image
 
 MAP_MAX_POINTS = 10_000
@@ -51,7 +65,16 @@ STRIP_COUNT = 10  # thumbnails in the dataset strip
 GRID_SIDE = 6  # prior samples grid is GRID_SIDE x GRID_SIDE
 STRENGTH_TICKS = 20  # attribute strength slider: 0.05 per tick
 STRENGTH_RANGE = 3.0
-CLASSES_PAGE = 2  # the side tab of the class grid
+MAP_PAGE, SAMPLES_PAGE, CLASSES_PAGE = 0, 1, 2  # the side tabs
+INVERSION_STEPS = 300  # default optimisation steps of "Encode by inversion"
+NOISE_MAP_POINTS = 500  # a noise latent's map: each image costs a DDIM inversion
+BLEND_TICKS = 100
+
+
+def _code_and_error(model, images: np.ndarray, labels) -> tuple[np.ndarray, float]:
+    """A noise latent's code of one image (DDIM inversion) and how well it reconstructs it."""
+    labels = labels if model.conditional else None
+    return image_code(model, images, labels), float(model.reconstruction_error(images, labels)[0])
 
 
 def _caption(text: str = "") -> QLabel:
@@ -65,10 +88,11 @@ class ExploreTab(QWidget):
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self.model: VAEInference | None = None
+        self.model: LatentDecoder | None = None  # None also when the open model has no latent
         self.z = np.zeros(0, np.float32)  # the current point
         self.start_z = np.zeros(0, np.float32)  # where Reset returns to
         self.source = ""  # how the current point was made, for the caption
+        self.point_image: int | None = None  # the test image the point encodes, if it does
         self.encoded: EncodedSplit | None = None
         self.picked_index: int | None = None
         self._random_seed = 0
@@ -134,8 +158,53 @@ class ExploreTab(QWidget):
         layout.addWidget(self.dims_label)
         layout.addWidget(self.sliders, 1)
         layout.addWidget(self.show_inactive)
+        layout.addWidget(self._build_noise_controls())
         box.setMinimumWidth(290)
         return box
+
+    def _build_noise_controls(self) -> QWidget:
+        """For a noise latent (diffusion) instead of the sliders: the noise by seed, and a blend
+        (slerp) from the start point towards another seed's noise."""
+        self.noise_box = QWidget()
+        self.noise_seed = QSpinBox()
+        self.noise_seed.setRange(0, 2**31 - 1)
+        self.noise_seed.setKeyboardTracking(False)
+        self.noise_seed.setToolTip("Start from the noise of this seed")
+        self.noise_seed.valueChanged.connect(self._on_noise_seed)
+        self.blend_seed = QSpinBox()
+        self.blend_seed.setRange(0, 2**31 - 1)
+        self.blend_seed.setValue(1)
+        self.blend_seed.setToolTip("The noise the blend moves towards")
+        self.blend = QSlider(Qt.Horizontal)
+        self.blend.setRange(0, BLEND_TICKS)
+        self.blend.setToolTip("0: the start point; 1: the other seed's noise (slerp, which keeps the "
+                              "noise's typical size)")
+        self.blend.valueChanged.connect(lambda _v: self._apply_blend())
+        self.blend_seed.valueChanged.connect(lambda _v: self._apply_blend())
+        form = QFormLayout(self.noise_box)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Noise seed", self.noise_seed)
+        form.addRow("Blend towards seed", self.blend_seed)
+        form.addRow("Blend", self.blend)
+        self.noise_box.setVisible(False)
+        return self.noise_box
+
+    def _on_noise_seed(self, seed: int) -> None:
+        if self.model is not None:
+            self.set_point(prior_samples(1, self.model.latent_dim, seed)[0], f"Starting noise of seed {seed}")
+
+    def _apply_blend(self) -> None:
+        if self.model is None or not noise_latent(self.model) or not len(self.start_z):
+            return
+        t, seed = self.blend.value(), self.blend_seed.value()
+        self.z = slerp(self.start_z, prior_samples(1, self.model.latent_dim, seed)[0], BLEND_TICKS + 1)[t]
+        base = self.source.split(" → ")[0]
+        self.source = base if t == 0 else f"{base} → {t / BLEND_TICKS:.2f} of the way to seed {seed}'s noise"
+        self._decode_current()
+
+    def _show_slider_values(self) -> None:
+        if self.sliders.dim == len(self.z):  # a noise latent has no sliders
+            self.sliders.set_values(self.z)
 
     def _build_centre(self) -> QWidget:
         panel = QWidget()
@@ -145,7 +214,7 @@ class ExploreTab(QWidget):
         self.decoded_caption = _caption()
         self.picked_view = ImageView(min_size=120)
         self.picked_view.setToolTip("The dataset image that was encoded")
-        self.picked_caption = _caption("Pick a dataset image below to encode it")
+        self.picked_caption = _caption()
 
         self.picked_view.setFixedSize(150, 150)
         self.picked_caption.setFixedWidth(150)
@@ -224,8 +293,33 @@ class ExploreTab(QWidget):
         layout = QVBoxLayout(box)
         layout.addLayout(row)
         layout.addWidget(self.strip)
+        layout.addWidget(self._build_inversion())
         self.picker_box = box
         return box
+
+    def _build_inversion(self) -> QWidget:
+        """"Encode by inversion", shown for a model without an encoder that can be inverted."""
+        self.inversion_row = QWidget()
+        self.invert_steps = QSpinBox()
+        self.invert_steps.setRange(10, 20_000)
+        self.invert_steps.setSingleStep(100)
+        self.invert_steps.setValue(INVERSION_STEPS)
+        self.invert_steps.setToolTip("Optimisation steps: more fit the image better, and take longer")
+        self.invert_task = TaskBar("Encode by inversion")
+        self.invert_task.run_button.setToolTip(
+            "Search for the z whose decoding looks most like the picked image (gradient descent "
+            "on z, the network fixed)")
+        self.invert_task.run_clicked.connect(self.invert_picked)
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(QLabel("Steps"))
+        steps_row.addWidget(self.invert_steps)
+        steps_row.addStretch(1)
+        layout = QVBoxLayout(self.inversion_row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(steps_row)
+        layout.addWidget(self.invert_task)
+        self.inversion_row.setVisible(False)
+        return self.inversion_row
 
     def _build_attributes(self) -> QWidget:
         box = QGroupBox("Latent arithmetic")
@@ -264,7 +358,7 @@ class ExploreTab(QWidget):
         self.side_tabs.setDocumentMode(True)
 
         # The map of the encoded test set.
-        map_page = QWidget()
+        map_page = self.map_page = QWidget()
         self.map = LatentMap()
         self.map.setToolTip("Each dot is a test image's latent code (its posterior mean). Click "
                             "a dot to decode it; move the cursor to decode the map live.")
@@ -328,24 +422,68 @@ class ExploreTab(QWidget):
         self.side_tabs.currentChanged.connect(lambda _: self._refresh_visible())
         return self.side_tabs
 
-    def _set_enabled(self, enabled: bool) -> None:
+    def _set_enabled(self, enabled: bool, reason: str = "") -> None:
         for widget in (self.sliders, self.zero_button, self.random_button, self.reset_button,
-                       self.save_button, self.picker_box, self.attribute_box, self.side_tabs):
+                       self.save_button, self.picker_box, self.attribute_box, self.side_tabs,
+                       self.show_inactive, self.class_row, self.timeline_bar):
             widget.setEnabled(enabled)
         if not enabled:
-            self.decoded_caption.setText("No model yet: train one in the Train tab or open a "
-                                         "checkpoint (File ▸ Open checkpoint).")
-            self.map_status.setText("The encoded test set appears here once a model is loaded.")
+            reason = reason or ("No model yet: train one in the Train tab or open a checkpoint "
+                                "(File ▸ Open checkpoint).")
+            self.decoded_view.clear_image()
+            self.decoded_image = None
+            self.decoded_caption.setText(reason)
+            self.dims_label.setText(reason)
+            self.picked_caption.setText("")
+            self.map_status.setText("The encoded test set appears here once a model with an "
+                                    "encoder is loaded.")
+
+    def _apply_capabilities(self) -> None:
+        """Enable what the open model can do; say in place why the rest is disabled."""
+        encoder = isinstance(self.model, Encoder)
+        invertible = not encoder and isinstance(self.model, Invertible)
+        fits = self._dataset_fits()
+        self.map_page.setEnabled(encoder)
+        self.side_tabs.setTabToolTip(MAP_PAGE, "" if encoder else no_encoder(self.model))
+        self.inversion_row.setVisible(invertible)
+        self.picker_box.setEnabled(fits and (encoder or invertible))
+        self.picker_box.setTitle("Start from a dataset image (test split)" if encoder
+                                 else "Fit z to a dataset image (test split)")
+        self._update_inversion_ready()
+        self._update_attribute_controls()
+        if not encoder:
+            self.map_status.setText(f"{no_encoder(self.model)} The map shows the encoded test set.")
+            if self.side_tabs.currentIndex() == MAP_PAGE:
+                self.side_tabs.setCurrentIndex(SAMPLES_PAGE)
+        if self.state.dataset is not None and not fits:
+            message = (f"The dataset's images {tuple(self.state.dataset.image_shape)} do not fit the "
+                       f"model ({tuple(self.model.config.image_shape)}, as C×H×W): open a matching "
+                       "dataset or train a model on this one.")
+            self.map_status.setText(message)
+            self.picked_caption.setText(message)
+        elif fits and self.picked_index is None:
+            self.picked_caption.setText("Pick a dataset image below to encode it" if encoder
+                                        else no_encoder(self.model))
 
     # == following the app state ================================================================
-    def _on_model_changed(self, model: VAEInference) -> None:
-        keep = self.model is not None and model.latent_dim == len(self.z)
-        self.model = model
+    def _on_model_changed(self, model) -> None:
         self.decoder.discard()
         self.encoder.discard()
         self.sampler.discard()
         self.class_grid.discard()
         self._cancel_map()
+        self.invert_task.cancel()
+        if not isinstance(model, LatentDecoder):
+            self.model = None
+            self.encoded = None
+            self.map.clear_points()
+            self.samples_view.clear_image()
+            self._fill_class_box()
+            self._set_enabled(False, no_latent(model, "explore"))
+            return
+        keep = (self.model is not None and model.latent_dim == len(self.z)
+                and isinstance(self.model, Encoder) == isinstance(model, Encoder))
+        self.model = model
         self._set_timeline_source(model)
         if not keep:
             # With the same latent dim the old map stays until the new one is ready (a training
@@ -356,21 +494,47 @@ class ExploreTab(QWidget):
             self.z = np.zeros(model.latent_dim, np.float32)
             self.start_z = self.z.copy()
             self.source = "Zero vector"
+            self.point_image = None
             self._attr_anchor = None
-        kl = self.state.kl_per_dim
-        fits = kl is not None and len(kl) == model.latent_dim
-        self.sliders.configure(model.latent_dim, kl if fits else None)
-        self.sliders.set_values(self.z)
+        elif self.point_image is not None:
+            self._follow_point_image()
+        noise = noise_latent(model)
+        if noise and not keep:
+            self.z = prior_samples(1, model.latent_dim, self.noise_seed.value())[0]
+            self.start_z = self.z.copy()
+            self.source = f"Starting noise of seed {self.noise_seed.value()}"
+        importance = self._importance()
+        self.sliders.configure(0 if noise else model.latent_dim, importance, importance_measure(model))
+        self.sliders.setVisible(not noise)
+        self.show_inactive.setVisible(not noise)
+        self.noise_box.setVisible(noise)
+        self._show_slider_values()
         self._describe_dims()
         self._fill_class_box()
         self._set_enabled(True)
-        self._picker_enabled()
+        self._apply_capabilities()
         self._decode_current()
         self._map_dirty = self._samples_dirty = True
         self._refresh_visible()
 
+    def _follow_point_image(self) -> None:
+        """The point encodes a test image, but for another model: encode it again with this one
+        (the caption stays true), or say that it came from the earlier model."""
+        index = self.point_image
+        if isinstance(self.model, Encoder) and self._dataset_fits() and index < len(self.state.dataset.test):
+            self.pick_image(index)
+        else:
+            self._mark_point_kept("A point found with the previous model, not with this one")
+
+    def _mark_point_kept(self, source: str) -> None:
+        self.point_image = None
+        self.source = source
+        self._decode_current()
+
     def _on_dataset_changed(self, dataset) -> None:
         self._cancel_map()
+        if self.point_image is not None:  # its test image belongs to the previous dataset
+            self._mark_point_kept("A point kept from the previous dataset (its image is not in this one)")
         self.encoded = None
         self.map.clear_points()
         self._update_attribute_controls()
@@ -382,10 +546,11 @@ class ExploreTab(QWidget):
         self._strip_start = 0
         self.picked_index = None
         self.picked_view.clear_image()
-        self.picked_caption.setText("Pick a dataset image below to encode it")
+        self.picked_caption.setText("")
         self._show_strip()
         self._fill_class_box()
-        self._picker_enabled()
+        if self.model is not None:
+            self._apply_capabilities()
         self._map_dirty = True
         self._refresh_visible()
 
@@ -393,16 +558,6 @@ class ExploreTab(QWidget):
         dataset = self.state.dataset
         return (dataset is not None and self.model is not None and len(dataset.test) > 0
                 and tuple(dataset.image_shape) == tuple(self.model.config.image_shape))
-
-    def _picker_enabled(self) -> None:
-        fits = self._dataset_fits()
-        self.picker_box.setEnabled(fits)
-        if self.state.dataset is not None and self.model is not None and not fits:
-            message = (f"The dataset's images {tuple(self.state.dataset.image_shape)} do not fit the "
-                       f"model ({tuple(self.model.config.image_shape)}, as C×H×W): open a matching "
-                       "dataset or train a model on this one.")
-            self.map_status.setText(message)
-            self.picked_caption.setText(message)
 
     def _class_names(self) -> list[str]:
         names = list(self.model.class_names) if self.model is not None else []
@@ -413,7 +568,16 @@ class ExploreTab(QWidget):
                     dataset.num_classes if dataset is not None else 0)
         return names + [f"class {k}" for k in range(len(names), count)]
 
-    def _set_timeline_source(self, model: VAEInference) -> None:
+    def _label_names(self) -> list[str]:
+        """Names of the open dataset's labels (map legend, captions, class means): the model's
+        own class names describe what it was trained on, which may be another dataset."""
+        dataset = self.state.dataset
+        if dataset is None:
+            return []
+        names = list(dataset.class_names or [])
+        return names + [f"class {k}" for k in range(len(names), dataset.num_classes)]
+
+    def _set_timeline_source(self, model: LatentDecoder) -> None:
         """A checkpoint's model replays its timeline; a training epoch's snapshot has none."""
         if model is not self.state.checkpoint_model or self.state.checkpoint is None:
             self.timeline_bar.set_source(None, model, "This model is a snapshot of a running "
@@ -450,14 +614,24 @@ class ExploreTab(QWidget):
         self.class_grid.set_selected(k)
         self._decode_current()
 
+    def _importance(self) -> np.ndarray | None:
+        """The latest latent importance (KL, or measured sensitivity) if it fits the model."""
+        values = self.state.latent_importance
+        return values if values is not None and len(values) == self.model.latent_dim else None
+
     def _describe_dims(self) -> None:
+        if noise_latent(self.model):
+            self.dims_label.setText(noise_latent_note(self.model))
+            return
         d = self.sliders.dim
-        if self.state.kl_per_dim is None or len(self.state.kl_per_dim) != d:
-            self.dims_label.setText(f"{d} dimensions (no KL measured yet, shown in order).")
+        measure = importance_measure(self.model)
+        if self._importance() is None:
+            self.dims_label.setText(f"{d} dimensions (no {measure} measured yet, shown in order).")
         else:
+            unit = " (nats)" if measure == "KL" else ""
             active = int(self.sliders.active.sum())
-            self.dims_label.setText(f"{d} dimensions, {active} active, sorted by KL (nats): the "
-                                    "ones the decoder uses most come first.")
+            self.dims_label.setText(f"{d} dimensions, {active} active, sorted by {measure}{unit}: "
+                                    "the ones the decoder uses most come first.")
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -468,7 +642,7 @@ class ExploreTab(QWidget):
         if not self.isVisible() or self.model is None:
             return
         page = self.side_tabs.currentIndex()
-        if page == 0 and self._map_dirty:
+        if page == MAP_PAGE and self._map_dirty and isinstance(self.model, Encoder):
             self._start_map()
         elif page == 1 and self._samples_dirty:
             self._refresh_samples()
@@ -479,16 +653,21 @@ class ExploreTab(QWidget):
             return None
         return max(self.class_box.currentIndex(), 0)
 
-    def set_point(self, z: np.ndarray, source: str, *, start: bool = True) -> None:
-        """Make ``z`` the current point (a new start point unless ``start`` is False)."""
+    def set_point(self, z: np.ndarray, source: str, *, start: bool = True, image: int | None = None) -> None:
+        """Make ``z`` the current point (a new start point unless ``start`` is False); ``image``:
+        the test image it encodes, so a new model re-encodes it and a new dataset marks it."""
         if self.model is None:
             return
         self.z = np.array(z, np.float32).reshape(self.model.latent_dim)
         if start:
             self.start_z = self.z.copy()
+            self.blend.blockSignals(True)
+            self.blend.setValue(0)  # a blend starts from the new start point
+            self.blend.blockSignals(False)
         self.source = source
+        self.point_image = image
         self._clear_attribute()
-        self.sliders.set_values(self.z)
+        self._show_slider_values()
         self._decode_current()
 
     def _decode_current(self) -> None:
@@ -573,7 +752,7 @@ class ExploreTab(QWidget):
 
     def _on_strip_click(self, x: float, y: float) -> None:
         dataset = self.state.dataset
-        if dataset is None or not self.picker_box.isEnabled():
+        if dataset is None or not self.picker_box.isEnabled() or self.model is None:
             return
         _, h, w, _ = dataset.test.images.shape
         slot = tile_at(x, y, h, w, STRIP_COUNT)
@@ -590,35 +769,88 @@ class ExploreTab(QWidget):
         labels = self.state.dataset.test.labels
         if labels is None:
             return f"Test image #{index}"
-        names = self._class_names()
+        names = self._label_names()
         label = int(labels[index])
         return f"Test image #{index} ({names[label] if label < len(names) else label})"
 
     def pick_image(self, index: int) -> None:
-        """Show test image ``index`` beside the decoding and start from its encoding."""
-        if not self._dataset_fits():
+        """Show test image ``index`` beside the decoding and start from its encoding (a model
+        without an encoder keeps it as the target of "Encode by inversion")."""
+        if not self._dataset_fits() or not self.picker_box.isEnabled():
             return
         test = self.state.dataset.test
         self.picked_index = index
         self._show_index(index)
-        image = test.images[index]
-        self.picked_view.set_image(image)
+        self.picked_view.set_image(test.images[index])
         self.picked_caption.setText(self._image_caption(index))
-        label = None if test.labels is None or not self.model.conditional else test.labels[index:index + 1]
-        model, batch = self.model, image[None]
-        self.encoder.request(lambda: model.encode(batch, label)[0][0], tag=(model, index))
+        self._update_inversion_ready()
+        if not isinstance(self.model, Encoder):
+            return
+        model, batch = self.model, test.images[index:index + 1]
+        labels = None if test.labels is None else test.labels[index:index + 1]
+        job = _code_and_error if noise_latent(model) else image_code
+        self.encoder.request(lambda: job(model, batch, labels), tag=(model, index))
 
-    def _on_image_encoded(self, mu: np.ndarray, tag) -> None:
+    def _on_image_encoded(self, code, tag) -> None:
         model, index = tag
         if model is not self.model:
             return
         self._select_class_of(index)
-        self.set_point(mu, f"{self._image_caption(index)}, encoded")
+        how = "encoded"
+        if isinstance(code, tuple):  # a noise latent: (z, reconstruction error)
+            code, error = code
+            how = (f"encoded by DDIM inversion ({model.sampling_fields().steps} steps; DDIM with "
+                   f"eta 0 reconstructs it with mean squared error {error:.4f})")
+        self.set_point(code, f"{self._image_caption(index)}, {how}", image=index)
 
     def _select_class_of(self, index: int) -> None:
         labels = self.state.dataset.test.labels if self.state.dataset is not None else None
         if self.model.conditional and labels is not None and index < len(labels):
             self._set_class(min(int(labels[index]), self.class_box.count() - 1))
+
+    # == encode by inversion ====================================================================
+    def _update_inversion_ready(self) -> None:
+        if self.model is None or not self._dataset_fits():
+            self.invert_task.set_ready(False, "")
+        elif self.picked_index is None:
+            self.invert_task.set_ready(False, "Pick a dataset image to fit z to.")
+        else:
+            self.invert_task.set_ready(True)
+
+    def invert_picked(self):
+        """Fit z to the picked image by optimisation (a task: progress, cancel, one result)."""
+        if not isinstance(self.model, Invertible) or self.picked_index is None or self.invert_task.running:
+            return None
+        test, index, steps = self.state.dataset.test, self.picked_index, self.invert_steps.value()
+        model, images = self.model, test.images[index:index + 1]
+        labels = None if test.labels is None or not model.conditional else test.labels[index:index + 1]
+        return self.invert_task.submit(
+            self.state.runner, "Explore: encode by inversion",
+            lambda control: model.invert(images, labels, steps=steps, control=control),
+            text=f"Optimising z for {self._image_caption(index)}…",
+            on_progress=self._on_inversion_progress,
+            on_finished=lambda record: self._on_inverted(model, index, steps, record),
+            on_error=lambda message: self.invert_task.set_progress(0.0, f"Inversion failed: {message}"),
+            on_cancelled=lambda: self.invert_task.set_progress(0.0, "Inversion cancelled."))
+
+    def _on_inversion_progress(self, record) -> None:
+        if hasattr(record, "step") and not hasattr(record, "z"):  # not the final record
+            self.invert_task.set_progress(record.step / max(record.steps, 1),
+                                          f"Step {record.step:,} of {record.steps:,}: error "
+                                          f"{float(record.loss):.4f}")
+
+    def _on_inverted(self, model, index: int, steps: int, record) -> None:
+        if model is not self.model or not hasattr(record, "z"):
+            return  # a result for a model that is no longer open
+        error = float(np.asarray(record.error).ravel()[0])
+        self.invert_task.set_progress(
+            1.0, f"Reconstruction error {error:.4f} (mean squared, pixels in [0, 1]) after "
+            f"{steps:,} steps. This is optimisation, not an encoder: the decoder is searched for "
+            "the z that reproduces the image, and where it cannot express the image the "
+            "reconstruction stays wrong.")
+        self._select_class_of(index)
+        self.set_point(np.asarray(record.z)[0], f"{self._image_caption(index)}, inverted "
+                       f"({steps:,} steps, error {error:.4f})", image=index)
 
     # == prior samples grid =====================================================================
     def _refresh_samples(self) -> None:
@@ -658,9 +890,10 @@ class ExploreTab(QWidget):
                 self.map_status.setText("Open a dataset to see its test images on the map.")
             return
         test = self.state.dataset.test
-        images = test.images[:MAP_MAX_POINTS]
-        labels = None if test.labels is None else test.labels[:MAP_MAX_POINTS]
-        model, num_classes = self.model, len(self._class_names())
+        limit = NOISE_MAP_POINTS if noise_latent(self.model) else MAP_MAX_POINTS
+        images = test.images[:limit]
+        labels = None if test.labels is None else test.labels[:limit]
+        model, num_classes = self.model, len(self._label_names())
         self.map_progress.setRange(0, len(images))
         self.map_progress.setValue(0)
         self.map_progress.setVisible(True)
@@ -693,7 +926,7 @@ class ExploreTab(QWidget):
         self.encoded = encoded
         two_d = self.model.latent_dim == 2
         axes = ("z0", "z1") if two_d else ("PC 1", "PC 2")
-        self.map.set_points(encoded.xy, encoded.labels, self._class_names(), axes)
+        self.map.set_points(encoded.xy, encoded.labels, self._label_names(), axes)
         how = "the two latent dimensions" if two_d else "a PCA projection of the latent codes"
         self.map_status.setText(f"{len(encoded.codes):,} test images, {how}. Click a dot to "
                                 "decode it.")
@@ -709,7 +942,7 @@ class ExploreTab(QWidget):
         self.picked_view.set_image(image)
         self.picked_caption.setText(self._image_caption(index))
         self._select_class_of(index)
-        self.set_point(self.encoded.codes[index], f"Map: {self._image_caption(index)}, encoded")
+        self.set_point(self.encoded.codes[index], f"Map: {self._image_caption(index)}, encoded", image=index)
 
     def _on_map_position(self, x: float, y: float) -> None:
         if self.encoded is not None:
@@ -729,6 +962,13 @@ class ExploreTab(QWidget):
         ready = means is not None and len(means) >= 2
         for widget in (self.towards_box, self.away_box, self.strength):
             widget.setEnabled(ready)
+        if not ready:  # no class means, so no names of an earlier dataset either
+            for box in (self.towards_box, self.away_box):
+                box.clear()
+        if self.model is not None and not isinstance(self.model, Encoder):
+            self.attribute_hint.setText(f"{lacks_encoder(self.model)}, so test images have no "
+                                        "codes to take class means of.")
+            return
         if not ready:
             self.attribute_hint.setText(
                 "Needs the encoded test set with class labels (computed with the map)."
@@ -736,8 +976,8 @@ class ExploreTab(QWidget):
                 else "This dataset has no class labels.")
             return
         self.attribute_hint.setText("Class means come from the encoded test set.")
-        names = self._class_names()[:len(means)]
-        if self.towards_box.count() != len(names):
+        names = self._label_names()[:len(means)]
+        if [self.towards_box.itemText(i) for i in range(self.towards_box.count())] != names:
             for box, default in ((self.towards_box, 1 % len(names)), (self.away_box, 0)):
                 box.blockSignals(True)
                 box.clear()
@@ -769,10 +1009,10 @@ class ExploreTab(QWidget):
         a, b = self.towards_box.currentIndex(), self.away_box.currentIndex()
         strength = self.strength.value() / STRENGTH_TICKS
         self.z = self._attr_anchor + strength * attribute_vector(self.encoded.means, a, b)
-        names = self._class_names()
+        names = self._label_names()
         self.source = (f"{self._attr_source} + {strength:.2f} × "
                        f"({names[a]} − {names[b]})")
-        self.sliders.set_values(self.z)
+        self._show_slider_values()
         self._decode_current()
 
     # == for tests and benchmarks ===============================================================

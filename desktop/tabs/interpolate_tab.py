@@ -1,16 +1,16 @@
 """The Interpolate tab: walk the latent space between two endpoints and watch the decodings.
 
-Each endpoint is a dataset image (its encoder mean) or a prior sample. The path (lerp or slerp)
-is decoded on the worker pool through ``desktop.latest_wins.LatestWins``, so dragging the step
-count or flipping the method never queues work: at most one decode runs, an older result never
-replaces a newer one, and the last request's result is always what stays on screen. The
-strip exports as a PNG or an animated GIF through ``genai_engine.animation``.
+Each endpoint is a dataset image (its encoder mean, for a model with an encoder) or a prior
+sample. The tab serves any ``LatentDecoder`` and says in place why it cannot serve another
+model. The path (lerp or slerp, ``genai_engine.latent.interpolate``) is decoded on the worker
+pool through ``desktop.latest_wins.LatestWins``, so dragging the step count or flipping the
+method never queues work: at most one decode runs, an older result never replaces a newer one,
+and the last request's result is always what stays on screen. The strip exports as a PNG or an
+animated GIF through ``genai_engine.animation``.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +33,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.capabilities import lacks_encoder, no_latent
 from desktop.latest_wins import LatestWins
 from desktop.state import AppState
 from desktop.widgets.image_view import ImageView, tile_at, tile_rect
-from desktop.widgets.latent_endpoint import DATASET, PRIOR, Endpoint, EndpointEditor
+from desktop.widgets.latent_endpoint import EndpointEditor
 from genai_engine.animation import save_gif, save_strip
 from genai_engine.data import Dataset
-from genai_engine.families.base import prior_samples
-from genai_engine.families.vae.inference import VAEInference
-from genai_engine.latent import INTERPOLATIONS
+from genai_engine.families.base import Encoder, LatentDecoder
+from genai_engine.latent import (
+    DATASET,
+    INTERPOLATIONS,
+    PRIOR,
+    Endpoint,
+    Interpolation,
+    PathRequest,
+    interpolate,
+)
 
 MIN_STEPS, MAX_STEPS, DEFAULT_STEPS = 2, 64, 10
 MAX_COLUMNS = 16  # longer paths wrap into rows of equal length
@@ -52,47 +60,6 @@ METHOD_TIPS = {
     "slerp": "Spherical: follows the great circle between the codes, keeping their length "
              "typical of the prior, so midpoints tend to look as sharp as the ends.",
 }
-
-
-@dataclass(frozen=True)
-class Request:
-    start: Endpoint
-    end: Endpoint
-    steps: int
-    method: str
-    label: int = 0  # the class a conditional model decodes
-
-
-@dataclass
-class Interpolation:
-    """One decoded path, made on the worker: plain arrays only."""
-
-    request: Request
-    frames: np.ndarray  # uint8 (steps, H, W, C)
-    norms: dict[str, np.ndarray]  # |z| along the path, for every interpolation method
-    seconds: float
-
-
-def endpoint_code(model: VAEInference, dataset: Dataset | None, endpoint: Endpoint) -> np.ndarray:
-    if endpoint.source == DATASET and dataset is not None:
-        part = dataset.split(endpoint.split)
-        labels = None
-        if model.conditional and part.labels is not None:
-            labels = part.labels[endpoint.index:endpoint.index + 1]
-        mu, _ = model.encode(part.images[endpoint.index:endpoint.index + 1], labels)
-        return mu[0]
-    return prior_samples(1, model.latent_dim, endpoint.seed)[0]
-
-
-def interpolate(model: VAEInference, dataset: Dataset | None, request: Request) -> Interpolation:
-    """Encode the endpoints, build every method's path, decode the chosen one (worker thread)."""
-    began = time.perf_counter()
-    z0 = endpoint_code(model, dataset, request.start)
-    z1 = endpoint_code(model, dataset, request.end)
-    paths = {name: fn(z0, z1, request.steps) for name, fn in INTERPOLATIONS.items()}
-    frames = model.decode(paths[request.method], request.label if model.conditional else None)
-    norms = {name: np.linalg.norm(path, axis=1) for name, path in paths.items()}
-    return Interpolation(request, frames, norms, time.perf_counter() - began)
 
 
 def _columns_for(steps: int) -> int:
@@ -296,11 +263,16 @@ class InterpolateTab(QWidget):
         self._on_model(state.model)
 
     # -- inputs -----------------------------------------------------------------------------
-    def request(self) -> Request | None:
-        if self.state.model is None:
+    def latent_model(self) -> LatentDecoder | None:
+        """The open model if it has a latent space to walk through."""
+        model = self.state.model
+        return model if isinstance(model, LatentDecoder) else None
+
+    def request(self) -> PathRequest | None:
+        if self.latent_model() is None:
             return None
         label = self.class_box.currentData()
-        return Request(self.start_editor.endpoint(), self.end_editor.endpoint(),
+        return PathRequest(self.start_editor.endpoint(), self.end_editor.endpoint(),
                        self.steps_spin.value(), self.method_box.currentData(),
                        int(label) if label is not None else 0)
 
@@ -309,7 +281,7 @@ class InterpolateTab(QWidget):
         request = self.request()
         if request is None:
             return
-        model, dataset = self.state.model, self._usable_dataset()
+        model, dataset = self.latent_model(), self._usable_dataset()
         self.decoder.request(lambda: interpolate(model, dataset, request))
 
     def swap(self) -> None:
@@ -321,31 +293,56 @@ class InterpolateTab(QWidget):
         self.refresh()
 
     def _usable_dataset(self) -> Dataset | None:
+        """The open dataset if the model can encode its images (an encoder, the same shape)."""
         dataset, model = self.state.dataset, self.state.model
         if dataset is None or model is None:
             return dataset
-        return dataset if tuple(dataset.image_shape) == tuple(model.config.image_shape) else None
+        fits = tuple(dataset.image_shape) == tuple(model.config.image_shape)
+        return dataset if fits and isinstance(model, Encoder) else None
 
     def _on_dataset(self, _dataset=None) -> None:
-        usable = self._usable_dataset()
+        usable, reason = self._usable_dataset(), self._encoder_note()
         for editor in (self.start_editor, self.end_editor):
             editor.blockSignals(True)
-            editor.set_dataset(usable)
+            editor.set_dataset(usable, reason)
             editor.blockSignals(False)
         self._update_class_box()
         self.refresh()
 
-    def _on_model(self, model: VAEInference | None) -> None:
-        has_model = model is not None
-        for widget in (self.png_button, self.gif_button, self.play_button):
-            widget.setEnabled(has_model and self.result is not None)
-        if not has_model:
-            self.info_label.setText("Open or train a model to interpolate in its latent space.")
-        self.prior_line.setValue(np.sqrt(model.latent_dim) if has_model else 0)
+    def _encoder_note(self) -> str:
+        """Why the ends are prior samples only ('' for a model with an encoder)."""
+        model = self.latent_model()
+        if model is None or isinstance(model, Encoder):
+            return ""
+        return f"{lacks_encoder(model)}, so both ends are prior samples."
+
+    def _on_model(self, model) -> None:
+        latent = isinstance(model, LatentDecoder)
+        self.decoder.discard()
+        if not latent:
+            self._clear_result()
+            self.info_label.setText(no_latent(model, "interpolate") if model is not None else
+                                    "Open or train a model to interpolate in its latent space.")
+        for widget in (self.start_editor, self.end_editor, self.swap_button, self.steps_slider,
+                       self.steps_spin, self.method_box, self.class_box):
+            widget.setEnabled(latent)
+        self.prior_line.setValue(np.sqrt(model.latent_dim) if latent else 0)
         self._on_dataset()
 
+    def _clear_result(self) -> None:
+        """Nothing on screen may still show the previous model's path."""
+        self.result = None
+        self.play_button.setChecked(False)
+        for widget in (self.png_button, self.gif_button, self.play_button):
+            widget.setEnabled(False)
+        for view in (self.strip_view, self.frame_view):
+            view.clear_image()
+        self.selection_box.setVisible(False)
+        for curve in self.norm_curves.values():
+            curve.setData([], [])
+
     def _update_class_box(self) -> None:
-        model = self.state.model
+        model = self.latent_model()
         conditional = model is not None and model.conditional
         self.class_box.setVisible(conditional)
         if self._class_row_label is not None:
@@ -389,9 +386,10 @@ class InterpolateTab(QWidget):
             self.norm_plot.setYRange(0, top * 1.15, padding=0)
         ends = [editor.endpoint().describe(self._usable_dataset())
                 for editor in (self.start_editor, self.end_editor)]
+        note = self._encoder_note()
         self.info_label.setText(
             f"<b>{len(frames)} images</b> · {request.method} · from {ends[0]} to {ends[1]} · "
-            f"decoded in {result.seconds * 1000:.0f} ms")
+            f"decoded in {result.seconds * 1000:.0f} ms" + (f"<br>{note}" if note else ""))
         # Keep the scrubber at the same place along the path when the step count changes.
         old_t = 0.5
         if previous is not None and len(previous.frames) > 1:

@@ -1,4 +1,4 @@
-"""Analyze ▸ Anomalies: the VAE as an anomaly detector.
+"""Analyze ▸ Anomalies: a model with an encoder and a likelihood (the VAE) as an anomaly detector.
 
 Scores every image of a split (reconstruction error or negative ELBO) on the worker pool, then
 shows a histogram per class (as a share of each class, so small classes stay visible), the most
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.capabilities import no_likelihood, scores_likelihood
 from desktop.state import AppState
 from desktop.widgets.image_view import ImageView
 from desktop.widgets.task_bar import TaskBar
@@ -76,6 +77,7 @@ class AnomalyPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.base: ScoredSet | None = None
+        self._scored_model = None  # the model whose scores are on screen
         self.foreign: ScoredSet | None = None
         self.auc: float | None = None
 
@@ -190,8 +192,8 @@ class AnomalyPanel(QWidget):
 
         header = QHBoxLayout()
         self.hist_title = QLabel("<b>Score histogram per class</b>")
-        header.addWidget(self.hist_title)
-        header.addStretch(1)
+        self.hist_title.setWordWrap(True)  # it also carries why a model cannot be scored
+        header.addWidget(self.hist_title, 1)
         header.addWidget(QLabel("Class"))
         header.addWidget(self.class_box)
         right = QVBoxLayout()
@@ -215,9 +217,30 @@ class AnomalyPanel(QWidget):
 
     # -- state ---------------------------------------------------------------------------
     def _context_changed(self, *_args) -> None:
-        reason = self.state.missing_model_or_data()
+        model = self.state.model
+        able = model is None or scores_likelihood(model)
+        for widget in (self.split_box, self.n_spin, self.method_box, self.source_box,
+                       self.path_edit, self.browse_button, self.class_box):
+            widget.setEnabled(able)
+        if model is not self._scored_model:  # nothing on screen may describe another model
+            self._clear()
+        reason = self.state.missing_model_or_data() if able else no_likelihood(model, "score images")
         self.task.set_ready(reason is None, reason or "")
+        if not able:
+            self.hist_title.setText(f"<b>{reason}</b>")
         self._update_compare_ready()
+
+    def _clear(self) -> None:
+        self.base = self.foreign = self.auc = None
+        self._scored_model = self.state.model
+        self.auc_label.setText("ROC AUC: —")
+        self.roc_curve.setData([], [])
+        for view in (self.most_view, self.least_view):
+            view.clear_image()
+        self.most_caption.setText("Most typical (lowest scores)")
+        self.least_caption.setText("Least typical (highest scores)")
+        self.hist_title.setText("<b>Score histogram per class</b>")
+        self._refresh_view()
 
     def _update_compare_ready(self) -> None:
         if self.base is None:
@@ -251,7 +274,7 @@ class AnomalyPanel(QWidget):
         name = f"{dataset.name} ({split}, {n:,})"
 
         def done(result) -> None:
-            if isinstance(result, AnomalyScores):
+            if isinstance(result, AnomalyScores) and model is self.state.model:
                 self._set_base(ScoredSet(name, images, labels, result.scores, method))
                 self.task.set_progress(1.0, f"Scored {n:,} images in {result.seconds:.1f} s.")
 

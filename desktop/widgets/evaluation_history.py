@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
 import logging
 import math
@@ -19,6 +20,8 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QFileDialog
+
+from genai_engine.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -174,18 +177,14 @@ CSV_FIELDS = [f.name for f in fields(HistoryRow)]
 def write_csv(rows: list, path: str | os.PathLike, row_type: type = HistoryRow) -> Path:
     """One line per row (dataclasses of ``row_type``, default evaluation runs) with every
     field; empty cells where a metric was not computed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[f.name for f in fields(row_type)])
-        writer.writeheader()
-        for row in rows:
-            values = asdict(row)
-            writer.writerow({k: ("" if isinstance(v, float) and not math.isfinite(v) else
-                                 "" if v is None else v) for k, v in values.items()})
-    os.replace(tmp, path)
-    return path
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=[f.name for f in fields(row_type)])
+    writer.writeheader()
+    for row in rows:
+        values = asdict(row)
+        writer.writerow({k: ("" if isinstance(v, float) and not math.isfinite(v) else
+                             "" if v is None else v) for k, v in values.items()})
+    return atomic_write_text(path, text.getvalue())
 
 
 def export_with_dialog(parent, rows: list, path: str | None, *, row_type: type = HistoryRow,
@@ -239,11 +238,8 @@ def save_history(rows: list[HistoryRow], path: Path) -> None:
 
     payload = {"format": "genai-lab-evaluations", "version": 1,
                "runs": [{k: clean(v) for k, v in asdict(row).items()} for row in rows]}
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(payload, indent=1))
     except OSError as error:  # the history is a convenience: never fail a run over it
         log.warning("could not save the evaluation history to %s: %s", path, error)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -21,31 +20,9 @@ from PySide6.QtWidgets import (
 from desktop.widgets.image_picker import ImagePickerDialog
 from desktop.widgets.image_view import ImageView
 from genai_engine.data import Dataset
+from genai_engine.latent import DATASET, PRIOR, Endpoint
 
-DATASET, PRIOR = "dataset", "prior"
 MAX_SEED = 2**31 - 1
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where a path starts or ends: image ``index`` of a ``split``, or prior sample ``seed``."""
-
-    source: str = PRIOR
-    split: str = "test"
-    index: int = 0
-    seed: int = 0
-
-    def describe(self, dataset: Dataset | None = None) -> str:
-        if self.source == PRIOR:
-            return f"prior sample, seed {self.seed}"
-        text = f"{self.split} image #{self.index}"
-        if dataset is not None:
-            part = dataset.split(self.split)
-            names = dataset.class_names or []
-            if part.labels is not None and self.index < len(part):
-                label = int(part.labels[self.index])
-                text += f" · {names[label] if label < len(names) else f'class {label}'}"
-        return text
 
 
 class EndpointEditor(QGroupBox):
@@ -56,6 +33,7 @@ class EndpointEditor(QGroupBox):
     def __init__(self, title: str, default: Endpoint, parent=None) -> None:
         super().__init__(title, parent)
         self.dataset: Dataset | None = None
+        self._dataset_wanted = False  # set aside a dataset-image choice the model cannot use
         self._quiet = False
 
         self.source_box = QComboBox()
@@ -128,15 +106,23 @@ class EndpointEditor(QGroupBox):
             self._quiet = False
         self._emit()
 
-    def set_dataset(self, dataset: Dataset | None) -> None:
-        """Offer dataset images only when there is a dataset (one the model can encode)."""
+    def set_dataset(self, dataset: Dataset | None, unusable_reason: str = "") -> None:
+        """Offer dataset images only when there is a dataset the model can encode. With an
+        ``unusable_reason`` (the model has no encoder) the editor shows a prior sample instead
+        and returns to the dataset image once a model can use it."""
         self.dataset = dataset
         item = self.source_box.model().item(0)
         item.setEnabled(self.dataset is not None)
-        item.setToolTip("" if self.dataset is not None else
+        item.setToolTip("" if self.dataset is not None else unusable_reason or
                         "Open a dataset whose images match the model to start from one")
         self._quiet = True
         try:
+            if unusable_reason and self.source_box.currentData() == DATASET:
+                self._dataset_wanted = True
+                self.source_box.setCurrentIndex(self.source_box.findData(PRIOR))
+            elif dataset is not None and self._dataset_wanted:
+                self._dataset_wanted = False
+                self.source_box.setCurrentIndex(self.source_box.findData(DATASET))
             self._update_index_range()
         finally:
             self._quiet = False

@@ -1,7 +1,8 @@
 """One slider per latent dimension, the most informative dimensions first.
 
-Rows are ordered by each dimension's KL divergence from the prior (nats): a dimension with
-almost no KL is ignored by the decoder ("inactive") and is greyed out. A slider covers about
+Rows are ordered by each dimension's importance: its KL divergence from the prior (nats) for a
+model with an encoder, the decoder's measured sensitivity otherwise. A dimension with almost none
+is ignored by the decoder ("inactive") and is greyed out. A slider covers about
 ±3 prior standard deviations; the label beside it shows the exact value, which may lie outside
 the slider's range (e.g. an encoded image).
 """
@@ -12,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSlider, QWidget
 
-from genai_engine.latent import sort_dims_by_kl
+from genai_engine.latent import sort_dims_by_importance
 
 RANGE = 3.0  # slider ends, in prior standard deviations
 TICKS_PER_UNIT = 100  # slider resolution: 0.01
@@ -23,8 +24,8 @@ class _Row:
     def __init__(self, dim: int, parent: QWidget) -> None:
         self.dim = dim
         self.name = QLabel(f"z{dim}", parent)
-        self.kl = QLabel("", parent)
-        self.kl.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.importance = QLabel("", parent)
+        self.importance.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.slider = QSlider(Qt.Horizontal, parent)
         limit = int(RANGE * TICKS_PER_UNIT)
         self.slider.setRange(-limit, limit)
@@ -34,7 +35,7 @@ class _Row:
         self.value = QLabel("+0.00", parent)
         self.value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.value.setMinimumWidth(self.value.fontMetrics().horizontalAdvance("+00.00") + 4)
-        self.widgets = (self.name, self.kl, self.slider, self.value)
+        self.widgets = (self.name, self.importance, self.slider, self.value)
 
     def set_value(self, value: float) -> None:
         self.value.setText(f"{value:+.2f}")
@@ -44,22 +45,29 @@ class _Row:
             self.slider.setValue(ticks)
             self.slider.blockSignals(False)
 
-    def set_kl(self, kl: float | None, active: bool) -> None:
-        self.kl.setText("" if kl is None else ("inactive" if not active else f"KL {kl:.2f}"))
+    def set_importance(self, value: float | None, measured_by: str, active: bool) -> None:
+        self.importance.setText("" if value is None else
+                                ("inactive" if not active else f"{measured_by} {value:.2f}"))
         style = "" if active else INACTIVE_STYLE
-        for widget in (self.name, self.kl, self.value):
+        for widget in (self.name, self.importance, self.value):
             widget.setStyleSheet(style)
-        tip = (f"Latent dimension {self.dim}. " + (
-            "" if kl is None else f"It carries {kl:.3f} nats of KL divergence from the prior "
-            "on the test set. ") + ("" if active else
-            "Inactive: its KL is about zero, so the decoder ignores it and moving it changes "
-            "almost nothing (posterior collapse)."))
+        if value is None:
+            about = ""
+        elif measured_by == "KL":
+            about = f"It carries {value:.3f} nats of KL divergence from the prior on the test set. "
+        else:
+            about = (f"Moving it changes the decoded image by {value:.3f} (measured decoder "
+                     "sensitivity). ")
+        idle = ("its KL is about zero, so the decoder ignores it and moving it changes almost "
+                "nothing (posterior collapse)." if measured_by == "KL" else
+                "the decoder barely responds to it, so moving it changes almost nothing.")
+        tip = f"Latent dimension {self.dim}. {about}" + ("" if active else f"Inactive: {idle}")
         for widget in self.widgets:
             widget.setToolTip(tip)
 
 
 class LatentSliders(QScrollArea):
-    """A scrollable column of (name, KL, slider, value) rows; emits the edited dimension."""
+    """A scrollable column of (name, importance, slider, value) rows; emits the edited dimension."""
 
     value_changed = Signal(int, float)  # latent dimension, new value
     drag_finished = Signal()
@@ -79,29 +87,31 @@ class LatentSliders(QScrollArea):
         self.order = np.zeros(0, np.int64)
         self.active = np.zeros(0, bool)
         self.show_inactive = True
-        self._deferred: tuple | None = None  # (kl_per_dim,) waiting for a drag to end
+        self._deferred: tuple | None = None  # (importance, measured_by) waiting for a drag to end
 
     # -- configuration -------------------------------------------------------------------
     @property
     def dim(self) -> int:
         return len(self._rows)
 
-    def configure(self, dim: int, kl_per_dim: np.ndarray | None = None) -> None:
-        """Show ``dim`` rows ordered by KL; keeps the existing rows when ``dim`` is unchanged."""
+    def configure(self, dim: int, importance: np.ndarray | None = None, measured_by: str = "KL") -> None:
+        """Show ``dim`` rows ordered by ``importance`` (``measured_by`` "KL" or "sensitivity",
+        see ``latent.sort_dims_by_importance``); keeps the rows when ``dim`` is unchanged."""
         if dim != self.dim:
             self._rebuild(dim)
         elif self.dragging:
             # Re-ordering rows under the mouse would break the drag: apply when it ends.
-            self._deferred = (kl_per_dim,)
+            self._deferred = (importance, measured_by)
             return
-        kl = None if kl_per_dim is None or len(kl_per_dim) != dim else np.asarray(kl_per_dim, float)
-        if kl is None:
+        values = None if importance is None or len(importance) != dim else np.asarray(importance, float)
+        if values is None:
             self.order, self.active = np.arange(dim), np.ones(dim, bool)
         else:
-            self.order, self.active = sort_dims_by_kl(kl)
+            self.order, self.active = sort_dims_by_importance(values, measured_by)
         for position, d in enumerate(self.order):
             row = self._rows[d]
-            row.set_kl(None if kl is None else float(kl[d]), bool(self.active[d]))
+            row.set_importance(None if values is None else float(values[d]), measured_by,
+                               bool(self.active[d]))
             for column, widget in enumerate(row.widgets):
                 self._grid.addWidget(widget, position, column)  # moves an existing widget
         self._grid.setRowStretch(dim, 1)  # rows stay packed at the top
@@ -156,6 +166,6 @@ class LatentSliders(QScrollArea):
 
     def _on_released(self) -> None:
         if self._deferred is not None:
-            (kl,), self._deferred = self._deferred, None
-            self.configure(self.dim, kl)
+            (importance, measured_by), self._deferred = self._deferred, None
+            self.configure(self.dim, importance, measured_by)
         self.drag_finished.emit()

@@ -28,9 +28,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.capabilities import model_phrase, no_likelihood, scores_likelihood
 from desktop.state import AppState
 from desktop.widgets.task_bar import TaskBar
-from genai_engine.analysis.likelihood import LikelihoodProgress, LikelihoodResult, estimate_nll
+from genai_engine.analysis.likelihood import (
+    LikelihoodProgress,
+    LikelihoodResult,
+    ScoredNLL,
+    estimate_nll,
+    score_nll,
+)
+from genai_engine.families.base import DensityModel, Encoder
 
 K_CHOICES = (1, 10, 100, 1000)
 DEFAULT_KS = (1, 10, 100)
@@ -59,6 +67,7 @@ class LikelihoodPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.result: LikelihoodResult | None = None
+        self.scored: ScoredNLL | None = None  # of a model that scores images itself
         self._ks: tuple[int, ...] = ()
         self._model = None
 
@@ -156,11 +165,27 @@ class LikelihoodPanel(QWidget):
         return tuple(k for k, check in self.k_checks.items() if check.isChecked())
 
     def _update_ready(self, *_args) -> None:
-        if self.state.model is None:
+        model = self.state.model
+        direct = scores_directly(model)
+        able = model is None or scores_likelihood(model) or direct
+        for widget in (self.split_box, self.n_spin):
+            widget.setEnabled(able)
+        for widget in (self.seed_spin, *self.k_checks.values()):
+            widget.setEnabled(able and not direct)
+        if direct:
+            self.summary.setText(f"{model_phrase(model)} gives each image's negative log-likelihood "
+                                 f"directly ({model.likelihood_kind}), with no encoder and no k: "
+                                 "press Estimate to score the images.")
+        else:
+            self.summary.setText("Run an estimate to see the IWAE bounds beside the ELBO." if able
+                                 else no_likelihood(model, "estimate a likelihood"))
+        if model is None:
             self.task.set_ready(False, "Open or train a model first.")
+        elif not able:
+            self.task.set_ready(False, no_likelihood(model, "estimate a likelihood"))
         elif self.state.dataset is None:
             self.task.set_ready(False, "Open a dataset first.")
-        elif not self.selected_ks():
+        elif not self.selected_ks() and not direct:
             self.task.set_ready(False, "Tick at least one k.")
         else:
             self.task.set_ready(True)
@@ -175,6 +200,15 @@ class LikelihoodPanel(QWidget):
         images = part.images[:n]
         labels = None if part.labels is None else part.labels[:n]
         seed = self.seed_spin.value()
+        self._model = model
+        if scores_directly(model):
+            self.result = None
+            self._set_row_count(0)
+            self.task.submit(self.state.runner, "Analyze: likelihood",
+                             lambda control: score_nll(model, images, labels, control=control),
+                             text=f"Scoring {n:,} images…", on_progress=self._on_scored,
+                             on_error=self._on_error, on_cancelled=self._on_cancelled)
+            return
         self._ks = ks
         self._model = model
         self.result = None
@@ -196,6 +230,28 @@ class LikelihoodPanel(QWidget):
         elif isinstance(record, LikelihoodResult):
             self.result = record
             self._show(record.nll, record.elbo, record.nll_stderr, record)
+
+    def _on_scored(self, record: LikelihoodProgress | ScoredNLL) -> None:
+        """A model that scores images itself: one row, its NLL in nats and bits/dim."""
+        if isinstance(record, LikelihoodProgress):
+            self.task.set_progress(record.fraction, f"{record.done:,} of {record.total:,} images · "
+                                   f"{record.seconds:.0f} s")
+            return
+        self.scored = record
+        self._set_row_count(1)
+        self._set_row(0, [record.kind, _fmt(record.nll), _fmt(record.nll_stderr),
+                          _fmt(record.bits_per_dim, 4), ""], bold=True)
+        partial = " (cancelled: partial)" if record.cancelled else ""
+        self.summary.setText(
+            f"<b>NLL = {record.nll:.2f} nats</b> per image ({record.bits_per_dim:.4f} bits/dim), "
+            f"{record.kind}, over {record.n_images:,} images{partial}. Uniform guessing costs log2 of "
+            "the model's levels per dimension; only models of the same quantised images compare.")
+        self.task.set_progress(1.0, f"Done: {record.n_images:,} images in {record.seconds:.1f} s.")
+
+    def _set_row_count(self, rows: int) -> None:
+        self.table.setRowCount(rows)
+        self.curve.setData([], [])
+        self.elbo_line.setVisible(False)
 
     def _on_done(self, _last) -> None:
         result = self.result
@@ -250,6 +306,11 @@ class LikelihoodPanel(QWidget):
                 font.setBold(True)
                 item.setFont(font)
             self.table.setItem(row, column, item)
+
+
+def scores_directly(model) -> bool:
+    """A likelihood without an encoder (an autoregressive model's exact NLL): scored as is."""
+    return isinstance(model, DensityModel) and not isinstance(model, Encoder)
 
 
 def _fmt(value: float, digits: int = 2) -> str:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.capabilities import lacks_encoder
 from desktop.state import AppState
 from desktop.widgets.neighbour_grid import NeighbourGrid
 from desktop.widgets.task_bar import TaskBar
@@ -33,6 +34,7 @@ from genai_engine.analysis.memorisation import (
     domain_features,
     memorisation_check,
 )
+from genai_engine.families.base import Encoder
 
 SPACE_BUTTONS = (("pixel", "Pixels"), ("encoder", "Encoder features"), ("domain", "Domain CNN"))
 SPACE_TIPS = {
@@ -129,6 +131,11 @@ class MemorisationPanel(QWidget):
     def _context_changed(self, *_args) -> None:
         reason = self.state.missing_model_or_data()
         self.task.set_ready(reason is None, reason or "")
+        model = self.state.model
+        self.space_buttons["encoder"].setToolTip(
+            SPACE_TIPS["encoder"] if model is None or isinstance(model, Encoder) else
+            f"{lacks_encoder(model)}, so samples are compared in pixels (and the "
+            "domain CNN's features) only.")
 
     @staticmethod
     def domain_installed() -> bool:
@@ -145,7 +152,8 @@ class MemorisationPanel(QWidget):
         key = (id(model), dataset.fingerprint)
         if key != self._cache_key:  # features belong to one model and one dataset
             self._cache, self._cache_key = {}, key
-        spaces = ["pixel", "encoder"] + (["domain"] if self.domain_check.isChecked() else [])
+        spaces = (["pixel"] + (["encoder"] if isinstance(model, Encoder) else [])
+                  + (["domain"] if self.domain_check.isChecked() else []))
         n, k, seed = self.samples_spin.value(), self.k_spin.value(), self.seed_spin.value()
         cache = self._cache
         train, test = dataset.train, dataset.test

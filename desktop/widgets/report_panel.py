@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop.state import AppState
 from desktop.widgets.task_bar import TaskBar
+from genai_engine.families.base import Encoder, LatentDecoder
 from genai_engine.report import export_report
 from genai_engine.resources import user_data_dir
 
@@ -36,9 +37,10 @@ log = logging.getLogger(__name__)
 EVALUATIONS_FILE = "evaluations.json"  # written by the Evaluate tab
 
 CONTENTS = (
-    "The report holds the model and training settings, loss curves, the KL of each latent "
-    "dimension, prior samples, reconstructions and an interpolation, as one .html file with "
-    "everything inline: it opens offline, can be mailed as is, and prints to PDF from a browser.")
+    "The report holds the model and training settings, loss curves, samples and what the model "
+    "can show besides (the KL of each latent dimension, reconstructions, an interpolation), as "
+    "one .html file with everything inline: it opens offline, can be mailed as is, and prints to "
+    "PDF from a browser.")
 
 
 def evaluation_runs(checkpoint) -> list[dict]:
@@ -178,12 +180,16 @@ class ReportPanel(QWidget):
             return
         epochs = len(checkpoint.history.get("test_loss", []))
         kl = checkpoint.diagnostics.get("latent_importance")
+        model = self.state.checkpoint_model
+        encoder, latent = isinstance(model, Encoder), isinstance(model, LatentDecoder)
+        dims = getattr(checkpoint.model_config, "latent_dim", "")
         items = [
             (epochs > 0, f"Loss curves over {epochs} epoch{'s' * (epochs != 1)} (train and test)"),
-            (kl is not None, f"KL of each of the {checkpoint.model_config.latent_dim} latent dimensions"),
-            (True, f"{self.samples_spin.value()} prior samples"),
-            (dataset is not None, "Test images beside their reconstructions"),
-            (True, "An interpolation strip" + (" between two test images" if dataset else "")),
+            (encoder and kl is not None, f"KL of each of the {dims} latent dimensions"),
+            (True, f"{self.samples_spin.value()} samples"),
+            (encoder and dataset is not None, "Test images beside their reconstructions"),
+            (latent, "An interpolation strip"
+             + (" between two test images" if dataset and encoder else "")),
             (self.metrics_check.isChecked(), "FID runs with their feature network and sample counts"),
             (self.likelihood_check.isChecked(), "The likelihood estimate (IWAE per k and the ELBO)"),
             (True, "Model, training and dataset settings"),

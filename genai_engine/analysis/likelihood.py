@@ -274,3 +274,52 @@ def format_result(result: LikelihoodResult) -> str:
     lines.append(f"{result.n_images:,} images, {result.samples_per_image:,} posterior samples each, "
                  f"{result.likelihood} likelihood, {result.seconds:.1f} s{note}")
     return "\n".join(lines)
+
+
+@dataclass
+class ScoredNLL:
+    """The NLL a ``DensityModel`` gives directly (``snapshot.nll``), nats per image: exact for an
+    autoregressive model, an upper bound where ``kind`` is "bound". No encoder, no k."""
+
+    nll: float
+    nll_stderr: float
+    n_images: int
+    pixels: int
+    kind: str  # the model's likelihood_kind
+    seconds: float
+    cancelled: bool = False
+
+    @property
+    def bits_per_dim(self) -> float:
+        return self.nll / (self.pixels * math.log(2))
+
+
+def score_nll(model, images: np.ndarray, labels: np.ndarray | None = None, *, batch_size: int = 100,
+              control: TaskControl | None = None) -> Iterator[LikelihoodProgress | ScoredNLL]:
+    """``model.nll`` of uint8 ``images`` in batches: ``LikelihoodProgress`` (its ``nll`` keyed
+    by 0) after each, then one ``ScoredNLL`` (of the images done, if cancelled)."""
+    control = control or TaskControl()
+    n = len(images)
+    if n < 1:
+        raise GenAIError("no images to score the likelihood of")
+    c, h, w = model.config.image_shape
+    if tuple(images.shape[1:]) != (h, w, c):
+        shape = "x".join(map(str, images.shape[1:]))
+        raise GenAIError(f"the model takes {h}x{w}x{c} images, these are {shape}")
+    if model.conditional and labels is None:
+        raise GenAIError("a conditional model needs the images' class labels")
+    scores = np.empty(n)
+    done, began, cancelled = 0, time.perf_counter(), False
+    while done < n:
+        if not control.checkpoint():
+            cancelled = True
+            break
+        stop = min(n, done + batch_size)
+        scores[done:stop] = model.nll(images[done:stop], None if labels is None else labels[done:stop])
+        done = stop
+        yield LikelihoodProgress(done, n, time.perf_counter() - began, {0: float(scores[:done].mean())},
+                                 math.nan)
+    if done:
+        yield ScoredNLL(float(scores[:done].mean()), _stderr(scores[:done]), done,
+                        math.prod(model.config.image_shape), model.likelihood_kind,
+                        time.perf_counter() - began, cancelled)

@@ -57,9 +57,9 @@ def test_sliders_are_sorted_by_kl_with_inactive_dimensions_marked(qtbot, tab):
     sliders = tab.sliders
     assert [sliders.row_position(d) for d in (3, 7, 1, 5, 4)] == [0, 1, 2, 3, 4]
     for d in (0, 2, 6):
-        assert sliders._rows[d].kl.text() == "inactive"
+        assert sliders._rows[d].importance.text() == "inactive"
         assert sliders.row_position(d) >= 5
-    assert sliders._rows[3].kl.text() == "KL 5.00"
+    assert sliders._rows[3].importance.text() == "KL 5.00"
     assert "5 active" in tab.dims_label.text()
     tab.show_inactive.setChecked(False)
     assert not sliders.slider(0).isVisible() and sliders.slider(3).isVisible()

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from desktop.tabs.interpolate_tab import InterpolateTab
 from desktop.widgets.image_picker import ImagePickerDialog
-from desktop.widgets.latent_endpoint import DATASET, PRIOR
+from genai_engine.latent import DATASET, PRIOR
 
 WAIT = 10_000
 

@@ -1,0 +1,129 @@
+"""After a new dataset and model, nothing visible still describes the previous ones.
+
+The sequence of issue 18 on real widgets: dataset A (a Fashion-MNIST slice) with model A, use
+Explore (map click, latent arithmetic) and Interpolate; then dataset B with other class names
+and other images, and model B trained on it; visit the tabs again and read every visible text.
+Run for B with labels, B without labels, and B as RGB 32x32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QGroupBox, QLabel, QTabWidget
+
+from desktop.tabs.explore_tab import ExploreTab
+from desktop.tabs.interpolate_tab import InterpolateTab, _columns_for
+from desktop.widgets.image_view import tile_rect
+from genai_engine.checkpoints import load_checkpoint
+from genai_engine.data import Dataset, ImageSet
+from genai_engine.families.vae.nets import ModelConfig
+from genai_engine.tasks import drain
+from genai_engine.training import TrainConfig, train
+
+pytestmark = pytest.mark.timeout(120)
+WAIT = 20_000
+B_NAMES = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "jota"]
+
+
+def dataset_b(kind: str) -> Dataset:
+    """Stripes whose direction is the label: nothing like clothes."""
+    rng = np.random.default_rng(1)
+    side, channels = (32, 3) if kind == "rgb" else (28, 1)
+
+    def split(n: int) -> ImageSet:
+        labels = rng.integers(0, 10, n)
+        images = np.zeros((n, side, side, channels), np.uint8)
+        for i, label in enumerate(labels):
+            images[i, :, (int(label) * 2) % side::7] = 255
+        return ImageSet(images, None if kind == "unlabelled" else labels.astype(np.int64))
+
+    names = None if kind == "unlabelled" else B_NAMES
+    return Dataset(f"stripes-{kind}", split(200), split(100), names, source="tests")
+
+
+def visible_texts(root) -> list[str]:
+    """Every text a user can read in ``root``: labels, combo items, group titles, buttons,
+    tab titles and plot legends."""
+    texts = []
+    for widget in [root, *root.findChildren(QLabel), *root.findChildren(QComboBox),
+                   *root.findChildren(QGroupBox), *root.findChildren(QAbstractButton),
+                   *root.findChildren(QTabWidget)]:
+        if not widget.isVisibleTo(root) and widget is not root:
+            continue
+        if isinstance(widget, QLabel):
+            texts.append(widget.text())
+        elif isinstance(widget, QComboBox):
+            texts += [widget.itemText(i) for i in range(widget.count())]
+        elif isinstance(widget, QGroupBox):
+            texts.append(widget.title())
+        elif isinstance(widget, QAbstractButton):
+            texts.append(widget.text())
+        elif isinstance(widget, QTabWidget):
+            texts += [widget.tabText(i) for i in range(widget.count()) if widget.isTabVisible(i)]
+    legend = getattr(getattr(root, "map", None), "legend", None)
+    if legend is not None and legend.isVisible():
+        texts += [label.text for _sample, label in legend.items]
+    return texts
+
+
+def interpolation_agrees(tab: InterpolateTab) -> bool:
+    """The large preview is the strip's highlighted frame."""
+    frames, index = tab.result.frames, tab.frame_slider.value()
+    _, h, w, _ = frames.shape
+    x, y, _, _ = tile_rect(index, h, w, _columns_for(len(frames)))
+    tile = tab.strip_view.image[int(y + 1):int(y + 1) + h, int(x + 1):int(x + 1) + w]
+    return np.array_equal(np.squeeze(tile), np.squeeze(tab.frame_view.image))
+
+
+@pytest.mark.parametrize("kind", ["labelled", "unlabelled", "rgb"])
+def test_every_view_follows_a_new_dataset_and_model(qtbot, ready_state, tiny_dataset, tmp_path, kind):
+    state = ready_state
+    names_a = list(tiny_dataset.class_names)
+    tabs = QTabWidget()
+    explore, interpolate = ExploreTab(state), InterpolateTab(state)
+    tabs.addTab(explore, "Explore")
+    tabs.addTab(interpolate, "Interpolate")
+    qtbot.addWidget(tabs)
+    tabs.resize(1280, 800)
+    tabs.show()
+
+    # A: click a map dot, set up latent arithmetic, scrub the interpolation
+    qtbot.waitUntil(lambda: explore.encoded is not None, timeout=WAIT)
+    explore.map.point_clicked.emit(4)
+    qtbot.waitUntil(lambda: explore.decoded_caption.text().startswith("Map: Test image #4 ("), timeout=WAIT)
+    assert any(name in explore.decoded_caption.text() for name in names_a)
+    assert [explore.towards_box.itemText(i) for i in range(explore.towards_box.count())] == names_a
+    tabs.setCurrentWidget(interpolate)
+    qtbot.waitUntil(lambda: interpolate.result is not None, timeout=WAIT)
+    interpolate.frame_slider.setValue(4)
+    assert interpolation_agrees(interpolate)
+
+    # B: a new dataset, then a model trained on it (the same latent size: the "keep" path)
+    data = dataset_b(kind)
+    state.set_dataset(data)
+    done = drain(train(data, ModelConfig(hidden=(32,), latent_dim=8, image_shape=data.image_shape),
+                       TrainConfig(epochs=1, batch_size=100, device="cpu"), out_dir=tmp_path / "b"))
+    state.set_checkpoint(load_checkpoint(done.checkpoint))
+    qtbot.waitUntil(lambda: interpolate.result is not None
+                    and interpolate.result.frames.shape[1:] == data.test.images.shape[1:], timeout=WAIT)
+    assert interpolation_agrees(interpolate)
+    interpolate.frame_slider.setValue(3)
+    assert interpolation_agrees(interpolate)
+    tabs.setCurrentWidget(explore)
+    if kind != "unlabelled":
+        qtbot.waitUntil(lambda: explore.encoded is not None and explore.map.point_count == len(data.test),
+                        timeout=WAIT)
+    qtbot.waitUntil(lambda: explore.decoder.delivered_generation == explore.decoder.generation, timeout=WAIT)
+
+    for tab in (explore, interpolate):
+        texts = " | ".join(visible_texts(tab))
+        stale = [name for name in names_a if name in texts]
+        assert not stale, f"{type(tab).__name__} still shows dataset A's {stale}: {texts[:2000]}"
+    caption = explore.decoded_caption.text()
+    assert "kept from the previous dataset" in caption, caption  # the point is marked, not re-labelled
+    arithmetic = [explore.towards_box.itemText(i) for i in range(explore.towards_box.count())]
+    assert arithmetic == (B_NAMES if kind != "unlabelled" else [])
+    if kind != "unlabelled":
+        legend = [label.text for _sample, label in explore.map.legend.items]
+        assert legend == B_NAMES
