@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QApplication,
     QFileDialog,
     QLabel,
@@ -29,18 +30,26 @@ from desktop.loading_window import MENU_TITLES, TAB_NAMES, place_window
 from desktop.preferences_dialog import PreferencesDialog
 from desktop.settings import Settings
 from desktop.state import AppState
+from desktop.tabs.compare_tab import TITLE as COMPARE_TITLE
+from desktop.tabs.compare_tab import CompareTab
 from desktop.tabs.evaluate_tab import EvaluateTab
 from desktop.tabs.explore_tab import ExploreTab
+from desktop.tabs.generate_tab import TITLE as GENERATE_TITLE
+from desktop.tabs.generate_tab import GenerateTab
 from desktop.tabs.interpolate_tab import InterpolateTab
 from desktop.tabs.train_tab import TrainTab
 from genai_engine import __version__
+from genai_engine.checkpoints import atomic_torch_save
 from genai_engine.devices import describe_device, resolve_device
 from genai_engine.errors import GenAIError
-from genai_engine.resources import demo_checkpoint_path, user_data_dir
+from genai_engine.families import get_family
+from genai_engine.files import atomic_write, make_folder
+from genai_engine.resources import demo_checkpoint_path, demo_checkpoints, user_data_dir
 
 log = logging.getLogger(__name__)
 
 EXPORT_COUNT = 64
+RUN_KEY = QKeySequence("Ctrl+Return")
 
 QUICK_GUIDE = """
 <h3>GenAI Lab in five steps</h3>
@@ -95,6 +104,10 @@ class MainWindow(QMainWindow):
         self.analyze_tab = _optional_analyze_tab(self.state)
         if self.analyze_tab is not None:
             self.tabs.addTab(self.analyze_tab, "Analyze")
+        self.compare_tab = CompareTab(self.state)
+        self.tabs.addTab(self.compare_tab, COMPARE_TITLE)
+        self.generate_tab = GenerateTab(self.state)  # View ▸ Generate, Ctrl+<its position>
+        self.tabs.addTab(self.generate_tab, GENERATE_TITLE)
         self.setCentralWidget(self.tabs)
 
         self._build_status_bar()
@@ -151,6 +164,12 @@ class MainWindow(QMainWindow):
         self.open_checkpoint_action = self._action(
             file_menu, "&Open Checkpoint…", lambda: self.loader.choose_checkpoint(self),
             QKeySequence.StandardKey.Open, "Open a trained model (.pt)")
+        self.demo_menu = file_menu.addMenu("Open &Demo Model")
+        for family, path in demo_checkpoints().items():
+            action = self.demo_menu.addAction(get_family(family).title)
+            action.setToolTip(f"The shipped {family} demo, trained on Fashion-MNIST")
+            action.triggered.connect(lambda _=False, p=str(path): self.loader.open_checkpoint(p))
+        self.demo_menu.setEnabled(not self.demo_menu.isEmpty())
         self.save_checkpoint_action = self._action(
             file_menu, "&Save Checkpoint As…", self.save_checkpoint_dialog,
             QKeySequence.StandardKey.Save, "Save a copy of the current model's checkpoint")
@@ -174,9 +193,14 @@ class MainWindow(QMainWindow):
             self.tab_actions.append(self._action(
                 view_menu, name, lambda i=index: self.tabs.setCurrentIndex(i), f"Ctrl+{index + 1}"))
 
-        self.start_action = self._action(train_menu, "&Start", self._start_training, "Ctrl+Return")
-        self.pause_action = self._action(train_menu, "&Pause / Resume",
-                                         self.train_tab.toggle_pause, Qt.Key.Key_Space)
+        self.start_action = self._action(train_menu, "&Start", self._start_training, RUN_KEY)
+        self.tabs.currentChanged.connect(lambda _i: self._give_run_key())
+        self._give_run_key()
+        # Space is no shortcut: shortcuts beat key presses, so it would never reach a focused
+        # checkbox or button. keyPressEvent gets the Space that no focused control took; the
+        # text after the tab is the menu's shortcut column.
+        self.pause_action = self._action(train_menu, "&Pause / Resume\tSpace",
+                                         self.train_tab.toggle_pause)
         self.stop_action = self._action(train_menu, "S&top and Save", self.train_tab.stop,
                                         Qt.Key.Key_Escape)
 
@@ -193,6 +217,21 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(run_state in ("running", "paused"))
         self.save_checkpoint_action.setEnabled(self.state.checkpoint is not None)
         self.export_action.setEnabled(self.state.model is not None)
+
+    def _give_run_key(self) -> None:
+        """Ctrl+Return runs the visible tab's own primary button when it has one (Evaluate's
+        Measure), else Training ▸ Start: two owners at once would make Qt fire neither."""
+        tab_owns_it = any(button.shortcut() == RUN_KEY
+                          for button in self.tabs.currentWidget().findChildren(QAbstractButton))
+        self.start_action.setShortcut(QKeySequence() if tab_owns_it else RUN_KEY)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if (event.key() == Qt.Key.Key_Space and event.modifiers() == Qt.KeyboardModifier.NoModifier
+                and not event.isAutoRepeat() and self.pause_action.isEnabled()):
+            self.pause_action.trigger()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _start_training(self) -> None:
         self.tabs.setCurrentWidget(self.train_tab)
@@ -272,7 +311,7 @@ class MainWindow(QMainWindow):
     # -- file actions ----------------------------------------------------------------------------
     def save_checkpoint_dialog(self) -> None:
         checkpoint = self.state.checkpoint
-        if checkpoint is None or checkpoint.path is None:
+        if checkpoint is None:
             self.show_error("Nothing to save", "Open or train a model first.")
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint as",
@@ -282,23 +321,28 @@ class MainWindow(QMainWindow):
             self.save_checkpoint_as(path)
 
     def save_checkpoint_as(self, path: str | Path):
-        """Copy the current checkpoint file to ``path`` on the worker pool."""
-        source = Path(self.state.checkpoint.path)
+        """Copy the current checkpoint file to ``path`` on the worker pool; a model whose own
+        checkpoint could not be written (a full disk) is written from memory."""
+        checkpoint = self.state.checkpoint
         target = Path(path)
         if target.suffix.lower() != ".pt":
             target = target.with_suffix(".pt")
 
         def copy() -> Path:
-            if source.resolve() != target.resolve():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(f".{target.name}.tmp")
-                shutil.copyfile(source, tmp)
-                tmp.replace(target)
+            if checkpoint.path is None:
+                atomic_torch_save(checkpoint.raw, target)
+            elif Path(checkpoint.path).resolve() != target.resolve():
+                with open(checkpoint.path, "rb") as handle:
+                    atomic_write(target, lambda out: shutil.copyfileobj(handle, out))
             return target
 
+        def saved(written: Path) -> None:
+            if checkpoint.path is None:  # the model now has a file: later saves copy it
+                checkpoint.path = written
+            self.state.status_message.emit(f"Saved checkpoint to {written}")
+
         return self.state.runner.call(
-            "Saving checkpoint", copy,
-            on_finished=lambda p: self.state.status_message.emit(f"Saved checkpoint to {p}"),
+            "Saving checkpoint", copy, on_finished=saved,
             on_error=lambda m: self.show_error("Could not save the checkpoint", m))
 
     def export_samples_dialog(self) -> None:
@@ -312,15 +356,12 @@ class MainWindow(QMainWindow):
             self.export_samples(path)
 
     def export_samples(self, path: str | Path, count: int = EXPORT_COUNT, seed: int = 0):
-        from genai_engine.sampling import save_samples
+        from genai_engine.sampling import sample_model, save_samples
 
         model = self.state.model
-        labels = None
-        if model.conditional:
-            labels = [i % model.config.num_classes for i in range(count)]
 
         def export():
-            return save_samples(model.sample(count, seed, labels=labels), path)
+            return save_samples(sample_model(model, count, seed), path)
 
         return self.state.runner.call(
             "Exporting samples", export,
@@ -331,8 +372,11 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import QUrl
         from PySide6.QtGui import QDesktopServices
 
-        folder = user_data_dir() / "runs"
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder = make_folder(user_data_dir() / "runs")
+        except OSError as error:
+            self.show_error("Cannot open the runs folder", str(error))
+            return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # -- dialogs ---------------------------------------------------------------------------------

@@ -129,14 +129,14 @@ def test_save_checkpoint_as_and_export_samples(qtbot, window, ready_state, tmp_p
 def _start_long_training(qtbot, window, tiny_dataset):
     window.state.set_dataset(tiny_dataset)
     form = window.train_tab.form
-    form.hidden.setText("32")
-    form.latent_dim.setValue(4)
+    form.field("hidden").setText("32")
+    form.field("latent_dim").setValue(4)
     form.batch_size.setValue(100)
     form.epochs.setValue(1000)
     window.tabs.setCurrentWidget(window.train_tab)
     window.train_tab.start()
-    qtbot.waitUntil(lambda: window.train_tab.plot.points("train", "total") >= 1
-                    or window.train_tab.plot.buffers["train", "total"].n >= 1, timeout=30_000)
+    qtbot.waitUntil(lambda: window.train_tab.plot.points("train", "loss") >= 1
+                    or ("train", "loss") in window.train_tab.plot.buffers, timeout=30_000)
 
 
 def test_space_pauses_and_resumes_training(qtbot, window, tiny_dataset):
@@ -181,7 +181,7 @@ def test_close_while_training_asks_then_stops_and_keeps_the_checkpoint(
     reread = Settings(settings.path)
     assert reread.last_checkpoint == str(saved)
     assert reread.geometry is not None
-    assert reread.train_defaults()["latent_dim"] == "4"
+    assert reread.train_defaults()["vae.latent_dim"] == "4"
 
 
 def test_window_geometry_and_device_persist(qtbot, app_state, settings):
