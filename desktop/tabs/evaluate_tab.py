@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -24,34 +23,25 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QSplitter,
-    QTableView,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.state import AppState
 from desktop.task_runner import TaskHandle
+from desktop.task_slot import TaskSlot
 from desktop.widgets.epoch_fid_panel import EpochFidPanel, EpochFidRequest
 from desktop.widgets.evaluation_history import (
     COMPARABILITY_NOTE,
-    FidPlot,
-    HistoryModel,
     HistoryRow,
-    export_with_dialog,
-    load_history,
-    save_history,
-    show_export,
 )
-from desktop.widgets.evaluation_result import WARNING_STYLE, EvaluationResult
+from desktop.widgets.evaluation_log import EvaluationLog
+from desktop.widgets.evaluation_result import WARNING_STYLE
 from desktop.widgets.sampling_form import describe_settings
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.data import Dataset
@@ -220,7 +210,7 @@ class EvaluateTab(QWidget):
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self.handle: TaskHandle | None = None
+        self.task = TaskSlot(on_ended=self._idle)  # the evaluation run
         self._checkpoint_model = None  # the weight snapshot state.checkpoint produced
         self._inception_missing: str | None = None  # the engine's message, when known missing
         self._inception_weights: str | None = None  # a file the user pointed at
@@ -364,50 +354,19 @@ class EvaluateTab(QWidget):
         self._inputs = (real_group, fake_group, settings_group, self.inception_notice)
 
         # -- results ------------------------------------------------------------------------
-        self.result_view = EvaluationResult()
-        self.history = HistoryModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.history)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.table.viewport().installEventFilter(self)
-        self.plot = FidPlot()
-        self.export_button = QPushButton("Export CSV…")
-        self.clear_button = QPushButton("Clear history")
-        self.export_message = QLabel()
-        self.export_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        top = QSplitter(Qt.Orientation.Horizontal)
-        result_holder = QGroupBox("Latest result")
-        QVBoxLayout(result_holder).addWidget(self.result_view)
-        top.addWidget(result_holder)
-        top.addWidget(self.plot)
-        top.setSizes([480, 420])
-        history_group = QWidget()  # the tab names it
-        history_layout = QVBoxLayout(history_group)
-        history_layout.addWidget(self.table, 1)
-        buttons = _hbox(self.export_button, self.clear_button)
-        buttons.insertWidget(0, self.export_message, 1)
-        history_layout.addLayout(buttons)
+        self.log = EvaluationLog(state, self.history_path)
+        self.log.exported.connect(self.exported)
         self.epoch_fid = EpochFidPanel(state, self.epoch_fid_request)
-        self.results_tabs = QTabWidget()
-        self.results_tabs.addTab(history_group, "History")
+        self.results_tabs = self.log.results_tabs
         self.results_tabs.addTab(self.epoch_fid, "FID per epoch")
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(top)
-        right.addWidget(self.results_tabs)
-        right.setSizes([330, 400])
+        # The names tests and the self-test use: the log's own widgets and actions.
+        self.result_view, self.history, self.table, self.plot, self.export_message = (
+            self.log.result_view, self.log.history, self.log.table, self.log.plot, self.log.export_message)
+        self.export_csv, self.clear_history = self.log.export_csv, self.log.clear_history
 
         layout = QHBoxLayout(self)
         layout.addWidget(side_widget)
-        layout.addWidget(right, 1)
+        layout.addWidget(self.log, 1)
 
         # -- wiring -------------------------------------------------------------------------
         self.real_box.currentIndexChanged.connect(self._update_inputs)
@@ -423,14 +382,10 @@ class EvaluateTab(QWidget):
         self.choose_weights_button.clicked.connect(lambda: self.choose_inception_weights())
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
-        self.export_button.clicked.connect(lambda: self.export_csv())
-        self.clear_button.clicked.connect(self.clear_history)
-        self.table.selectionModel().currentRowChanged.connect(self._on_row_selected)
         state.model_changed.connect(self._update_inputs)
         state.dataset_changed.connect(self._update_inputs)
         state.checkpoint_changed.connect(self._on_checkpoint)
 
-        self._set_rows(load_history(self.history_path))
         if state.checkpoint is not None:
             self._checkpoint_model = state.model
         self._update_inputs()
@@ -443,7 +398,12 @@ class EvaluateTab(QWidget):
 
     @property
     def running(self) -> bool:
-        return self.handle is not None
+        return self.task.running
+
+    @property
+    def handle(self) -> TaskHandle | None:
+        """The running evaluation's handle (None when idle)."""
+        return self.task.handle
 
     def _on_checkpoint(self, _checkpoint=None) -> None:
         # set_checkpoint sets the model first, so this snapshot is the checkpoint's weights.
@@ -625,15 +585,13 @@ class EvaluateTab(QWidget):
         self.cancel_button.setEnabled(True)
         self.state.status_message.emit("Evaluating…")
         self._request = request
-        self.handle = self.state.runner.submit(
-            "Evaluate", lambda control: run_evaluation(request, control),
+        return self.task.start(
+            self.state.runner, "Evaluate", lambda control: run_evaluation(request, control),
             on_progress=self._on_progress, on_finished=self._on_finished,
             on_error=self._on_error, on_cancelled=self._on_cancelled)
-        return self.handle
 
     def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
+        if self.task.cancel():
             self.cancel_button.setEnabled(False)
             self.status_label.setText("Cancelling…")
 
@@ -651,25 +609,17 @@ class EvaluateTab(QWidget):
 
     def _on_finished(self, record) -> None:
         request = self._request
-        self._idle()
         if not isinstance(record, EvalResult):  # the generator ended without a result
             self.status_label.setText("The evaluation ended without a result.")
             return
         row = history_row(record, request, dt.datetime.now().isoformat(timespec="seconds"))
-        self.history.append(row)
-        save_history(self.history.rows, self.history_path)
-        self.plot.set_rows(self.history.rows)
-        self._fit_columns()
-        self.table.selectRow(len(self.history.rows) - 1)
-        self.table.scrollToBottom()
-        self.result_view.show_row(row)
+        self.log.add(row)
         self.status_label.setText(f"Done: FID {row.fid:.2f} ({row.features} features, "
                                   f"N = {row.n_fake:,}) in {row.seconds:.1f} s")
         self.state.status_message.emit(f"FID {row.fid:.2f} ({row.features})")
         self.finished.emit(row)
 
     def _on_error(self, message: str) -> None:
-        self._idle()
         if is_missing_inception(message):
             self._set_inception_missing(message)
         short = message if len(message) <= 300 else message[:300] + "…"
@@ -679,69 +629,16 @@ class EvaluateTab(QWidget):
         self.state.error.emit("Evaluation failed", message)
 
     def _on_cancelled(self) -> None:
-        self._idle()
         self.status_label.setText("Cancelled: nothing was recorded.")
         self.state.status_message.emit("Evaluation cancelled")
 
     def _idle(self) -> None:
-        self.handle = None
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         for widget in self._inputs:
             widget.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self._update_run_button()
-
-    # -- history ----------------------------------------------------------------------------
-    def _set_rows(self, rows: list[HistoryRow]) -> None:
-        self.history.set_rows(rows)
-        self.plot.set_rows(rows)
-        self._fit_columns()
-        if rows:
-            self.result_view.show_row(rows[-1])
-            self.table.selectRow(len(rows) - 1)
-        else:
-            self.result_view.clear()
-
-    def _fit_columns(self) -> None:
-        """Numbers fit exactly; the checkpoint and data names share what is left."""
-        self.table.resizeColumnsToContents()
-        header = self.table.horizontalHeader()
-        spare = self.table.viewport().width() - header.length()
-        if spare < 0:
-            for column in (1, 3):  # long names: elide in the middle, full text in tooltips
-                header.resizeSection(column, max(90, header.sectionSize(column) + spare // 2))
-        else:
-            header.resizeSection(1, header.sectionSize(1) + spare)
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self._fit_columns()
-        return super().eventFilter(watched, event)
-
-    def _on_row_selected(self, current, _previous) -> None:
-        if current.isValid() and current.row() < len(self.history.rows):
-            self.result_view.show_row(self.history.rows[current.row()])
-
-    def clear_history(self, confirm: bool = True) -> None:
-        if not self.history.rows:
-            return
-        if confirm and QMessageBox.question(
-                self, "Clear history", f"Forget all {len(self.history.rows)} evaluations?"
-        ) != QMessageBox.StandardButton.Yes:
-            return
-        self._set_rows([])
-        save_history([], self.history_path)
-
-    def export_csv(self, path: str | None = None) -> Path | None:
-        """Write the history as CSV; ``path=None`` asks with a file dialog."""
-        outcome = export_with_dialog(self, self.history.rows, path)
-        if outcome is None:
-            return None
-        ok, message, target = outcome
-        show_export(self.export_message, self.state, ok, message)
-        self.exported.emit(ok, message)
-        return target
 
 
 def _hbox(*widgets: QWidget) -> QHBoxLayout:

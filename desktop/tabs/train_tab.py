@@ -39,6 +39,7 @@ from desktop.loaders import Loader
 from desktop.settings import Settings
 from desktop.state import AppState
 from desktop.task_runner import TaskHandle
+from desktop.task_slot import TaskSlot
 from desktop.widgets.dataset_panel import DatasetPanel
 from desktop.widgets.image_view import ImageView
 from desktop.widgets.loss_plot import LossPlot
@@ -153,7 +154,7 @@ class TrainTab(QWidget):
         self.state = state
         self.loader = Loader.for_state(state)
         self.settings = Settings()
-        self.handle: TaskHandle | None = None
+        self.task = TaskSlot()  # the training run
         self.run_state = IDLE
         self.run_dir: Path | None = None
         self.last_checkpoint: str | None = None
@@ -312,6 +313,11 @@ class TrainTab(QWidget):
     @property
     def running(self) -> bool:
         return self.run_state != IDLE
+
+    @property
+    def handle(self) -> TaskHandle | None:
+        """The running training's handle (None when idle)."""
+        return self.task.handle
 
     def _set_run_state(self, run_state: str) -> None:
         self.run_state = run_state
@@ -521,29 +527,29 @@ class TrainTab(QWidget):
         self.open_folder_button.setEnabled(True)
 
         work = training_work(dataset, family, model_config, train_config, self.run_dir, resume)
-        self.handle = self.state.runner.submit(
-            "Training", work, on_progress=self._on_record, on_finished=self._on_finished,
-            on_error=self._on_error, on_cancelled=self._on_cancelled)
+        handle = self.task.start(
+            self.state.runner, "Training", work, on_progress=self._on_record,
+            on_finished=self._on_finished, on_error=self._on_error, on_cancelled=self._on_cancelled)
         self._set_run_state(RUNNING)
         self.state.status_message.emit(f"Training on {dataset.name}; checkpoints go to {self.run_dir}")
-        return self.handle
+        return handle
 
     def toggle_pause(self) -> None:
         if self.handle is None:
             return
         if self.run_state == RUNNING:
-            self.handle.pause()
+            self.task.pause()
             self._set_run_state(PAUSED)
             self._set_progress_text("Paused: press Resume (or Space) to go on")
         elif self.run_state == PAUSED:
-            self.handle.resume()
+            self.task.resume()
             self._set_run_state(RUNNING)
             self._set_progress_text("Resuming…")
 
     def stop(self) -> None:
         if self.handle is None or self.run_state not in (RUNNING, PAUSED):
             return
-        self.handle.cancel()
+        self.task.cancel()
         self._set_run_state(STOPPING)
         self._set_progress_text("Stopping: saving a checkpoint…")
 
@@ -618,7 +624,6 @@ class TrainTab(QWidget):
 
     def _end_run(self) -> None:
         self.plot.redraw()
-        self.handle = None
         # A finished resume continues from the new checkpoint, not the old one.
         self.clear_resume()
         self._set_run_state(IDLE)

@@ -1,7 +1,7 @@
 """Run / Cancel buttons, a progress bar and a one-line message: the controls of one task.
 
-Each Analyze section runs one engine generator at a time through the ``TaskRunner``; this bar
-keeps the handle, so Cancel reaches the running task and the buttons always match its state.
+A view runs one engine generator at a time through a ``TaskSlot``; this bar is the slot with
+its controls, so Cancel reaches the running task and the buttons always match its state.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from desktop.task_runner import TaskHandle, TaskRunner
+from desktop.task_slot import TaskSlot
 
 
 class TaskBar(QWidget):
@@ -17,7 +18,7 @@ class TaskBar(QWidget):
 
     def __init__(self, run_text: str = "Run", parent=None) -> None:
         super().__init__(parent)
-        self.handle: TaskHandle | None = None
+        self.slot = TaskSlot(on_ended=self._ended)
         self.run_button = QPushButton(run_text)
         self.run_button.setDefault(True)
         self.cancel_button = QPushButton("Cancel")
@@ -46,8 +47,12 @@ class TaskBar(QWidget):
         self._reason = ""  # the "why not" text the message shows, cleared once ready
 
     @property
+    def handle(self) -> TaskHandle | None:
+        return self.slot.handle
+
+    @property
     def running(self) -> bool:
-        return self.handle is not None
+        return self.slot.running
 
     def set_ready(self, ready: bool, reason: str = "") -> None:
         """Whether a run may start (e.g. a model is open); ``reason`` says why not."""
@@ -62,23 +67,14 @@ class TaskBar(QWidget):
 
     def submit(self, runner: TaskRunner, name: str, work, *, text: str = "", on_progress=None,
                on_finished=None, on_error=None, on_cancelled=None) -> TaskHandle:
-        """Start ``work`` on ``runner`` with this bar tracking it. The bar's own end handling
-        is wired into the callbacks, which the runner connects before the task starts."""
-        def ending(callback):
-            def slot(*args):
-                self._ended()
-                if callback is not None:
-                    callback(*args)
-            return slot
-
-        self.handle = runner.submit(name, work, on_progress=on_progress,
-                                    on_finished=ending(on_finished), on_error=ending(on_error),
-                                    on_cancelled=ending(on_cancelled))
+        """Start ``work`` on ``runner`` with this bar tracking it (see ``TaskSlot.start``)."""
+        handle = self.slot.start(runner, name, work, on_progress=on_progress, on_finished=on_finished,
+                                 on_error=on_error, on_cancelled=on_cancelled)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
         self.message.setText(text)
-        return self.handle
+        return handle
 
     def set_progress(self, fraction: float, text: str | None = None) -> None:
         self.progress.setValue(int(round(max(0.0, min(1.0, fraction)) * 1000)))
@@ -86,12 +82,10 @@ class TaskBar(QWidget):
             self.message.setText(text)
 
     def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
+        if self.slot.cancel():
             self.cancel_button.setEnabled(False)
             self.message.setText("Cancelling…")
 
     def _ended(self) -> None:
-        self.handle = None
         self.cancel_button.setEnabled(False)
         self.run_button.setEnabled(self._ready)
