@@ -86,3 +86,16 @@ def test_train_all_trains_within_the_budget_then_compares(qtbot, tab):
     assert tab.table.columnCount() == 2 and len(tab.grids.images) == 2
     html = tab.export(Path(tab.trained["vae"]).parent.parent / "compare.html")
     assert html is not None and "Decision guide" in html.read_text()
+
+
+def test_the_shipped_demo_models_fill_the_comparison(qtbot, tab):
+    """At first launch, offline, every family's demo is one click away (all on Fashion-MNIST)."""
+    from genai_engine.resources import demo_checkpoints
+
+    demos = demo_checkpoints()
+    panel = tab.models
+    qtbot.mouseClick(panel.add_demos_button, Qt.MouseButton.LeftButton)
+    assert panel.list.count() == len(demos) == 4
+    assert [c.family for c in panel.checkpoints] == list(demos)
+    assert not panel.reason.isVisible() and panel.task.run_button.isEnabled()
+    assert not panel.add_demos_button.isEnabled()  # the list is full

@@ -204,3 +204,18 @@ def test_vae_snapshot_nll_is_the_elbo_at_the_posterior_mean(toy_dataset):
     nll = snapshot.nll(images)
     recon = snapshot.reconstruction_error(images)
     assert nll.shape == (6,) and np.all(nll >= recon)  # the KL term is never negative
+
+
+def test_every_family_ships_a_demo_trained_on_the_embedded_data():
+    from genai_engine.data import load_dataset
+    from genai_engine.resources import demo_checkpoints
+
+    fingerprint = load_dataset("fashion-mnist").fingerprint
+    demos = demo_checkpoints()
+    assert list(demos) == list(families.family_names())
+    for family, path in demos.items():
+        checkpoint = load_checkpoint(path)
+        assert checkpoint.family == family and checkpoint.epoch >= 1 and checkpoint.timeline
+        assert checkpoint.dataset["fingerprint"] == fingerprint
+        samples = checkpoint.snapshot().sample(2, seed=0)
+        assert samples.shape == (2, 28, 28, 1) and samples.std() > 0
