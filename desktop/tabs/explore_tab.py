@@ -284,9 +284,11 @@ class ExploreTab(QWidget):
             # run sends a model every epoch); its codes are still points of the same space.
             self.map_page.clear()
             self._update_attribute_controls()
-            self.z = np.zeros(model.latent_dim, np.float32)
+            if isinstance(model, Encoder):  # the prior's mean: where a VAE's codes gather
+                self.z, self.source = np.zeros(model.latent_dim, np.float32), "Zero vector"
+            else:  # z = 0 lies far inside the shell a GAN was trained on: start on a sample
+                self.z, self.source = prior_samples(1, model.latent_dim, 0)[0], "Prior sample (seed 0)"
             self.start_z = self.z.copy()
-            self.source = "Zero vector"
             self.point_image = None
             self.attributes.drop_anchor()
         elif self.point_image is not None:

@@ -365,6 +365,8 @@ class TrainTab(QWidget):
         self.resume_current.setText(f"The current model ({_checkpoint_name(checkpoint)}, "
                                     f"epoch {epoch})")
         if self.run_state == IDLE and self.handle is None:
+            if self.resume_checkpoint is None:  # a resume keeps the form on the resumed run
+                self.form.show_model(checkpoint)
             self._show_history(checkpoint)
 
     def _family_changed(self) -> None:

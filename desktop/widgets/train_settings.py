@@ -304,12 +304,17 @@ class TrainSettings(QWidget):
         if self.conditional.isEnabled() and str(values.get("conditional")) in ("0", "1"):
             self.conditional.setChecked(str(values["conditional"]) == "1")
 
-    def show_checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Fill the fields from a checkpoint that training will resume."""
+    def show_model(self, checkpoint: Checkpoint) -> None:
+        """Show the family and model settings of an opened checkpoint, so the form describes
+        the model on screen (and Start trains another of its kind)."""
         self._show_family(checkpoint.family)
         config = checkpoint.model_config
         self.model_form.set_config(config)
         self.conditional.setChecked(getattr(config, "num_classes", 0) > 0)
+
+    def show_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Fill the fields from a checkpoint that training will resume."""
+        self.show_model(checkpoint)
         tc = checkpoint.train_config
         self._apply_train_values({k: tc[k] for k in PER_FAMILY if k in tc and k != "epochs"})
         if "lr" in tc:

@@ -189,3 +189,19 @@ def test_gan_run_shows_its_curves_samples_and_mode_collapse_monitor(qtbot, app_s
     assert monitor.warning.isHidden() == (monitor.coverage[0] >= 0.5)
     assert app_state.checkpoint.family == "gan"
     assert "Finished after 1 epochs" in tab.progress_text and "loss_d" in tab.progress_text
+
+
+@pytest.mark.parametrize("name", ["gan", "autoregressive"])
+def test_opening_a_checkpoint_shows_its_family_in_the_form(qtbot, app_state, toy, family_checkpoints, name):
+    """The form describes the model on screen: a GAN opened while the form shows a VAE (or
+    the reverse) must not leave the other family's settings beside the GAN's curves."""
+    app_state.set_dataset(toy)
+    tab = TrainTab(app_state)
+    qtbot.addWidget(tab)
+    tab.form.family.setCurrentIndex(tab.form.family.findData("vae"))
+    assert tab.form.family_name == "vae"
+    checkpoint = load_checkpoint(family_checkpoints[name])
+    app_state.set_checkpoint(checkpoint)
+    assert tab.form.family_name == name and tab.form.model_box.isEnabled()  # not a resume
+    family, config, _ = tab.form.configs(toy)
+    assert family == name and config == checkpoint.model_config
