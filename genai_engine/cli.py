@@ -1,17 +1,21 @@
 """The headless ``genai-lab`` commands (``desktop.launcher`` adds the app when given none).
 
 Each command lives in ``genai_engine/commands/<name>.py`` with ``register(subparsers)`` that
-adds its parser and sets ``func``. Headless commands never import Qt.
+adds its parser and sets ``func``. Headless commands never import Qt. Exit codes: 0 done, 1 a
+runtime failure (a bad file, a diverged run, no room), 2 a usage error (argparse's or a
+``UsageError``), 130/143 stopped by Ctrl+C/SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 
 from genai_engine import __version__
-from genai_engine.errors import GenAIError, StorageError
+from genai_engine.commands.output import HelpFormatter, UsageError
+from genai_engine.errors import GenAIError
 from genai_engine.files import STORAGE_ERRNOS, storage_error
 
 COMMANDS = ("train", "sample", "info", "fid", "weights", "likelihood", "report", "compare")
@@ -24,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Run `genai-lab` with no command to open the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"genai-lab {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=functools.partial(
+        argparse.ArgumentParser, formatter_class=HelpFormatter))
     for name in COMMANDS:
         importlib.import_module(f"genai_engine.commands.{name}").register(subparsers)
     return parser
@@ -38,13 +43,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "reparse", None):  # a settings file (train --config) under the options given
+            args = args.reparse(args, argv[argv.index(args.command) + 1:])
         return int(args.func(args) or 0)
-    except StorageError as error:  # the command was right; the place it writes to is not
-        print(f"genai-lab {args.command}: error: {error}", file=sys.stderr)
-        return 1
-    except GenAIError as error:
+    except UsageError as error:  # options that do not go together: a usage error, as argparse's
         print(f"genai-lab {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except GenAIError as error:  # a bad file, a diverged run, no room: the command ran and failed
+        print(f"genai-lab {args.command}: error: {error}", file=sys.stderr)
+        return 1
     except OSError as error:
         if error.errno not in STORAGE_ERRNOS or not error.filename:
             raise  # not about room or rights: a bug, keep its traceback

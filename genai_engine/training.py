@@ -34,6 +34,7 @@ from genai_engine.errors import (
 from genai_engine.families import DEFAULT_FAMILY, get_family
 from genai_engine.families.base import Batch
 from genai_engine.files import check_writable
+from genai_engine.run_record import RunRecord
 from genai_engine.tasks import TaskControl
 from genai_engine.tensors import images_to_tensor, to_unit
 
@@ -229,6 +230,11 @@ def train(
         check_writable(checkpoint_path)  # a read-only --out fails now, not after an epoch
     meta = {"family": spec.name, "train_config": train_config.to_dict(), "dataset": dataset_info(dataset)}
     last_good = _state_copy(model)
+    recorder = RunRecord(out_dir if dist.is_main else None, family=spec.name,
+                         model_config=model.config.to_dict(), train_config=meta["train_config"],
+                         dataset=meta["dataset"], device=str(device),
+                         resumed_from=resume and resume.path and str(resume.path),
+                         start_epoch=start_epoch)
 
     def diverged(message: str) -> TrainingDiverged:
         model.load_state_dict(last_good)
@@ -315,13 +321,13 @@ def train(
                     preview = spec.preview(model, preview_x, preview_y)
                     last_preview = now
                 rate = images_seen / max(train_seconds, 1e-9)
-                yield StepRecord(
+                yield recorder.step(StepRecord(
                     epoch=epoch, step=step, total_steps=total_steps,
                     loss=values.get(spec.headline, math.nan), metrics=values,
                     lr=step_fn.optimizers[0].param_groups[0]["lr"], images_per_s=rate,
                     elapsed_s=now - run_start, eta_s=(total_steps - step) * batch / max(rate, 1e-9),
                     preview=preview,
-                )
+                ))
                 since_record = 0
                 tick = last_record = time.perf_counter()
         if cancelled and epoch_images == 0:
@@ -347,18 +353,18 @@ def train(
                     lr=step_fn.optimizers[0].param_groups[0]["lr"], images_per_s=rate)
             timeline.append({"epoch": epoch, "decoder": _timeline_snapshot(model)})
         path = save(saved_epoch)
-        yield EpochRecord(
+        yield recorder.epoch(EpochRecord(
             epoch=epoch, epochs=train_config.epochs, train=train_means, test=dict(measure.metrics),
             diagnostics=diagnostics, images_per_s=rate, elapsed_s=time.perf_counter() - run_start,
             checkpoint=path, preview=spec.preview(model, preview_x, preview_y),
-        )
+        ), partial=cancelled)
         if cancelled:
             epoch -= 1
             break
 
     final_path = str(checkpoint_path) if checkpoint_path and checkpoint_path.exists() else None
     last = lambda key: history[key][-1] if history.get(key) else math.nan
-    yield TrainingDone(
+    done = TrainingDone(
         reason="cancelled" if cancelled else "completed",
         epochs=epoch,
         train_loss=last(f"train_{spec.headline}"),
@@ -370,6 +376,8 @@ def train(
         family=spec.name,
         history=history,
     )
+    recorder.finish(done)
+    yield done
 
 
 def _append(history: dict[str, list[float]], **values: float) -> None:

@@ -11,9 +11,9 @@ training live, and at the end the final checkpoint becomes the app's current mod
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
-import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QFileDialog,
     QFrame,
     QGroupBox,
     QHBoxLayout,
@@ -45,13 +46,14 @@ from desktop.widgets.image_view import ImageView
 from desktop.widgets.loss_plot import LossPlot
 from desktop.widgets.train_diagnostics import MONITORED_METRICS, TrainDiagnostics, caption
 from desktop.widgets.train_settings import TrainSettings
+from genai_engine import run_record
 from genai_engine.checkpoints import Checkpoint, load_checkpoint
 from genai_engine.data import Dataset
 from genai_engine.devices import resolve_device
 from genai_engine.errors import CheckpointNotSaved, GenAIError
 from genai_engine.families import get_family
 from genai_engine.families.base import Encoder, Snapshot
-from genai_engine.files import storage_error
+from genai_engine.files import atomic_write_text
 from genai_engine.resources import user_data_dir
 from genai_engine.training import PREVIEW_COUNT, EpochRecord, StepRecord, TrainingDone, train
 
@@ -117,17 +119,7 @@ def _keeping_unsaved(records):
 
 
 def new_run_dir(dataset_name: str) -> Path:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", dataset_name).strip("-")[:40] or "data"
-    base = user_data_dir() / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    try:
-        path.mkdir(parents=True)
-    except OSError as error:
-        raise storage_error(error, path, "create the folder") from error
-    return path
+    return run_record.new_run_dir(dataset_name, user_data_dir() / "runs")
 
 
 def format_duration(seconds: float) -> str:
@@ -254,6 +246,7 @@ class TrainTab(QWidget):
         self.plot = LossPlot()
         self.plot.setToolTip("Solid lines: the family's training metrics, averaged over a few "
                              "steps. Dashed with dots: its test measure after each epoch.")
+        self.plot.export_history_requested.connect(self.export_history_dialog)
 
         self.recon_view = ImageView(min_size=80)
         self.preview_box = QGroupBox("Preview")
@@ -449,8 +442,6 @@ class TrainTab(QWidget):
         self.set_resume(self.state.checkpoint)
 
     def _choose_resume(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
         start = str(user_data_dir() / "runs")
         path, _ = QFileDialog.getOpenFileName(self, "Resume from a checkpoint", start,
                                               "GenAI Lab checkpoints (*.pt);;All files (*)")
@@ -632,9 +623,43 @@ class TrainTab(QWidget):
         if self.last_checkpoint:
             self.state.status_message.emit(f"Training ended; checkpoint: {self.last_checkpoint}")
 
+    def export_history_dialog(self) -> None:
+        checkpoint = self.state.checkpoint
+        if checkpoint is None or not checkpoint.history:
+            self._show_error("No loss history to export: open or train a model first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export loss history as CSV",
+                                              str(Path.home() / "loss_history.csv"),
+                                              "CSV files (*.csv)")
+        if path:
+            try:
+                self.export_history_csv(path)
+            except GenAIError as error:
+                self._show_error(str(error))
+                return
+            self.state.status_message.emit(f"Saved the loss history to {path}")
+
+    def export_history_csv(self, path: str | Path) -> Path:
+        """The current checkpoint's per-epoch history: an ``epoch`` column, then one column per
+        history key (``train_<metric>``, ``test_<metric>``); a missing value is left empty."""
+        history = self.state.checkpoint.history
+        keys = [key for key in history if key != "epoch"]
+        rows = max((len(values) for values in history.values()), default=0)
+        epochs = history.get("epoch") or list(range(1, rows + 1))
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["epoch", *keys])
+        for i in range(rows):
+            writer.writerow([_cell(epochs, i)] + [_cell(history[key], i) for key in keys])
+        return atomic_write_text(path, out.getvalue())
+
     def open_run_folder(self) -> None:
         if self.run_dir is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.run_dir)))
+
+
+def _cell(values: list, i: int) -> str:
+    return "" if i >= len(values) else f"{values[i]:.10g}"
 
 
 def _checkpoint_name(checkpoint: Checkpoint) -> str:

@@ -1,8 +1,8 @@
 """``genai-lab fid``: FID (with KID, IS, precision/recall and a FID interval) of generated images.
 
-Progress goes to stderr; the result to stdout, and with ``--json`` the last stdout line is one
-JSON object (``fid``, ``kid_mean``, ``kid_std``, ``n_real``, ``n_fake``, ``features``,
-``seconds``, ``world_size`` and the rest of ``EvalResult``). Never imports Qt.
+Progress goes to stderr; the result to stdout. With ``--json`` stdout holds one JSON object and
+nothing else, and the table goes to stderr (``fid``, ``kid_mean``, ``kid_std``, ``n_real``,
+``n_fake``, ``features``, ``seconds``, ``world_size`` and the rest of ``EvalResult``). Never imports Qt.
 
 Under ``torchrun --nproc_per_node=N -m genai_engine fid ...`` each rank featurises its share
 of the real and generated images and the float64 statistics are summed across ranks (see
@@ -10,7 +10,7 @@ of the real and generated images and the float64 statistics are summed across ra
 
 ``--per-epoch`` measures every per-epoch decoder snapshot of ``--checkpoint`` instead
 (``analysis.timeline_fid``: the same ``--n`` prior samples through each epoch's decoder, real
-statistics computed once) and prints one row per epoch; with ``--json`` the last line holds
+statistics computed once) and prints one row per epoch; with ``--json`` the object holds
 ``rows`` (``epoch``, ``fid``, ``kid_mean``, ``kid_std``, ``n``, ``seconds``) and the feature
 network (``features``, ``feature_label``, ``feature_network_id``). One process only.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 
-from genai_engine.commands.output import print_result
+from genai_engine.commands.output import UsageError, add_output_arguments, print_result
 from genai_engine.commands.sampling_options import add_sampling_arguments, sampling_settings
 
 
@@ -49,9 +49,10 @@ def register(subparsers) -> None:
                    "pt_inception-2015-12-05-6726825d.pth)")
     p.add_argument("--domain-weights", metavar="FILE", default=None,
                    help="a domain network file (default: the shipped Fashion-MNIST one)")
-    p.add_argument("--batch-size", type=int, default=None, metavar="B")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=None, metavar="B",
+                   help="images per feature batch (default: the feature network's)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps or cuda:N")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated images and subsets")
     p.add_argument("--bootstrap", type=int, default=None, metavar="R",
                    help="bootstrap replicates for the FID interval (0: none; default 100 with "
                    "domain features, none with Inception: each 2048-d replicate takes seconds)")
@@ -67,16 +68,16 @@ def register(subparsers) -> None:
                    help="FID (and KID) of each per-epoch decoder snapshot of --checkpoint, on the "
                    "same --n prior samples: a table of epoch, FID, KID, n (one process; "
                    "IS, precision/recall and the interval are not computed)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+    add_output_arguments(p)
     add_sampling_arguments(p)
     p.set_defaults(func=run)
 
 
-def _progress_printer():
+def _progress_printer(quiet: bool = False):
     """stderr progress: a live bar on a terminal, else a line per stage and per 10 %."""
     from genai_engine.commands.progress import ProgressLine
 
-    line = ProgressLine(sys.stderr)
+    line = ProgressLine(sys.stderr, quiet=quiet)
     state = {"stage": None, "decile": -1}
 
     def show(record) -> None:
@@ -106,10 +107,9 @@ def _progress_printer():
 
 def run(args) -> int:
     from genai_engine.distributed import process_group
-    from genai_engine.errors import GenAIError
 
     if args.n is not None and args.n < 2:
-        raise GenAIError("--n must be at least 2")
+        raise UsageError("--n must be at least 2")
     if args.per_epoch:
         return _per_epoch(args)
     with process_group(args.device) as (dist, device):  # a no-op unless launched by torchrun
@@ -126,7 +126,7 @@ def _fid(args, dist, device: str) -> int:
         fake.sampling = sampling_settings(args)
     else:
         fake = args.fake
-    show, line = _progress_printer()
+    show, line = _progress_printer(args.quiet)
     result = None
     for record in evaluate(
         args.real,
@@ -165,17 +165,16 @@ def _per_epoch(args) -> int:
     )
     from genai_engine.checkpoints import load_checkpoint
     from genai_engine.distributed import launched_by_torchrun
-    from genai_engine.errors import GenAIError
 
     if not args.checkpoint:
-        raise GenAIError("--per-epoch measures a checkpoint's per-epoch snapshots: give "
+        raise UsageError("--per-epoch measures a checkpoint's per-epoch snapshots: give "
                          "--checkpoint, not --fake")
     if args.save_stats:
-        raise GenAIError("--save-stats does not go with --per-epoch")
+        raise UsageError("--save-stats does not go with --per-epoch")
     if launched_by_torchrun():
-        raise GenAIError("--per-epoch runs in one process: start it without torchrun")
+        raise UsageError("--per-epoch runs in one process: start it without torchrun")
     checkpoint = load_checkpoint(args.checkpoint)  # no timeline: timeline_fid says so first
-    show, line = _progress_printer()
+    show, line = _progress_printer(args.quiet)
     result = None
     for record in timeline_fid(
         checkpoint,

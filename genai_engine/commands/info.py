@@ -8,7 +8,7 @@ import platform
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("info", help="show versions, devices, datasets and weights")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the facts as one JSON object")
     p.set_defaults(func=run)
 
 

@@ -1,15 +1,15 @@
 """``genai-lab likelihood``: importance-weighted (IWAE) estimates of the test NLL.
 
-Progress goes to stderr; the table to stdout, and with ``--json`` the last stdout line is one
-JSON object (``LikelihoodResult.to_dict()``: ``nll`` and ``nll_stderr`` keyed by k, ``elbo``,
-``n_images``, ...). Never imports Qt.
+Progress goes to stderr; the table to stdout. With ``--json`` stdout holds one JSON object and
+nothing else, the table going to stderr (``LikelihoodResult.to_dict()``: ``nll`` and
+``nll_stderr`` keyed by k, ``elbo``, ``n_images``, ...). Never imports Qt.
 """
 
 from __future__ import annotations
 
 import sys
 
-from genai_engine.commands.output import print_result
+from genai_engine.commands.output import UsageError, add_output_arguments, print_result
 
 
 def register(subparsers) -> None:
@@ -21,16 +21,16 @@ def register(subparsers) -> None:
         "model's own likelihood: a Bernoulli likelihood on continuous pixels is a cross-entropy, "
         "not comparable with published binarised-MNIST numbers.",
     )
-    p.add_argument("--checkpoint", required=True, metavar="CKPT")
+    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="the model to measure")
     p.add_argument("--dataset", default=None, metavar="DATASET|PATH",
                    help="images to score (default: the checkpoint's dataset, else fashion-mnist)")
-    p.add_argument("--split", choices=("test", "train"), default="test")
+    p.add_argument("--split", choices=("test", "train"), default="test", help="which split to score")
     p.add_argument("--k", default="1,10,100", metavar="K,K,...",
                    help="importance samples per image, e.g. 1,10,100,1000 (default 1,10,100)")
     p.add_argument("--n", type=int, default=1000, help="number of images (the first N; default 1000)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+    p.add_argument("--seed", type=int, default=0, help="seed of the posterior samples")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps or cuda:N")
+    add_output_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -69,8 +69,11 @@ def run(args) -> int:
     from genai_engine.families.base import Encoder
 
     if args.n < 1:
-        raise GenAIError("--n must be at least 1")
-    ks = parse_ks(args.k)
+        raise UsageError("--n must be at least 1")
+    try:
+        ks = parse_ks(args.k)
+    except GenAIError as error:  # a --k the command line got wrong
+        raise UsageError(str(error)) from None
     checkpoint = load_checkpoint(args.checkpoint)
     model = checkpoint.snapshot(str(resolve_device(args.device)))
     if not isinstance(model, Encoder):  # importance sampling needs the encoder's posterior
@@ -80,7 +83,7 @@ def run(args) -> int:
     part = dataset.split(args.split)
     images = part.images[:args.n]
     labels = None if part.labels is None else part.labels[:args.n]
-    line = ProgressLine(sys.stderr)
+    line = ProgressLine(sys.stderr, quiet=args.quiet)
     line.message(f"estimating on {len(images):,} {args.split} images of {dataset.name} with "
                  f"k = {', '.join(map(str, ks))} ({max(ks):,} samples per image)")
     result = None

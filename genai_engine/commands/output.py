@@ -1,10 +1,35 @@
-"""How headless commands print a result: a table for people, then one JSON line with ``--json``."""
+"""How headless commands talk: results on stdout (with ``--json``, one JSON object and nothing
+else, so ``| jq`` works), people's text and progress on stderr, and help that shows defaults."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
+
+from genai_engine.errors import GenAIError
+
+
+class UsageError(GenAIError):
+    """Options that do not go together: exit 2, as argparse's own usage errors."""
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: X)`` unless the help already says its default or there is none to show."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        nothing = action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        if "default" in text or nothing or not action.option_strings:
+            return text
+        return super()._get_help_string(action)
+
+
+def add_output_arguments(parser) -> None:
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as one JSON object on stdout, and nothing else there")
+    parser.add_argument("--quiet", action="store_true", help="no progress output on stderr")
 
 
 def json_ready(value):
@@ -18,12 +43,17 @@ def json_ready(value):
     return value
 
 
+def print_json(data: dict) -> None:
+    print(json.dumps(json_ready(data), sort_keys=True))
+
+
 def print_result(result, formatter, as_json: bool) -> int:
-    """Print ``result`` (``None``: cancelled) and return the command's exit code."""
+    """Print ``result`` (``None``: cancelled) and return the command's exit code: the table on
+    stdout, or with ``as_json`` the JSON object on stdout and the table on stderr."""
     if result is None:
         print("cancelled", file=sys.stderr)
         return 130
-    print(formatter(result))
+    print(formatter(result), file=sys.stderr if as_json else sys.stdout)
     if as_json:
-        print(json.dumps(json_ready(result.to_dict()), sort_keys=True))
+        print_json(result.to_dict())
     return 0

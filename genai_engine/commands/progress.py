@@ -14,9 +14,10 @@ def format_seconds(seconds: float) -> str:
 
 
 class ProgressLine:
-    def __init__(self, stream=None, min_interval_s: float = 0.1) -> None:
+    def __init__(self, stream=None, min_interval_s: float = 0.1, quiet: bool = False) -> None:
         self.stream = stream or sys.stderr
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.quiet = quiet  # --quiet: no bar and no messages
+        self.enabled = not quiet and bool(getattr(self.stream, "isatty", lambda: False)())
         self.min_interval_s = min_interval_s
         self._last = 0.0
 
@@ -33,6 +34,8 @@ class ProgressLine:
 
     def message(self, text: str) -> None:
         """A permanent line (e.g. an epoch summary), printed whether or not on a terminal."""
+        if self.quiet:
+            return
         if self.enabled:
             self.stream.write("\r\033[K")
         print(text, file=self.stream, flush=True)

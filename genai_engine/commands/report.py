@@ -16,8 +16,8 @@ def register(subparsers) -> None:
         "Add metrics from `genai-lab fid --json` and likelihoods from `genai-lab likelihood "
         "--json` by saving their last line to a file.",
     )
-    p.add_argument("--checkpoint", required=True, metavar="CKPT")
-    p.add_argument("--out", required=True, metavar="FILE.html")
+    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="the model to report on")
+    p.add_argument("--out", required=True, metavar="FILE.html", help="the report file to write")
     p.add_argument("--dataset", default=None, metavar="DATASET|PATH",
                    help="for reconstructions and the interpolation (default: the checkpoint's "
                    "dataset; 'none' leaves them out)")
@@ -26,8 +26,8 @@ def register(subparsers) -> None:
     p.add_argument("--likelihood", default=None, metavar="JSON",
                    help="a file with `genai-lab likelihood --json` output")
     p.add_argument("--samples", type=int, default=64, help="prior samples in the grid (default 64)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--title", default=None)
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample grid")
+    p.add_argument("--title", default=None, help="the title at the top of the report")
     p.set_defaults(func=run)
 
 
@@ -48,13 +48,14 @@ def run(args) -> int:
     from genai_engine.analysis.likelihood import LikelihoodResult
     from genai_engine.checkpoints import load_checkpoint
     from genai_engine.commands.likelihood import dataset_for
+    from genai_engine.commands.output import UsageError
     from genai_engine.errors import GenAIError
     from genai_engine.report import export_report
 
     if not 1 <= args.samples <= 1024:
-        raise GenAIError("--samples must be between 1 and 1024")
+        raise UsageError("--samples must be between 1 and 1024")
     if not args.out.lower().endswith((".html", ".htm")):
-        raise GenAIError(f"{args.out}: the report is an .html file")
+        raise UsageError(f"{args.out}: the report is an .html file")
     checkpoint = load_checkpoint(args.checkpoint)
     dataset = None
     if (args.dataset or "").lower() != "none":

@@ -1,16 +1,31 @@
-"""``genai-lab train``: train or resume a model of any family headless."""
+"""``genai-lab train``: train or resume a model of any family headless.
+
+A run goes to ``--out`` (default: a new ``runs/<time>-<dataset>`` folder; a resume continues in
+its checkpoint's folder); a folder that already holds a checkpoint is refused unless
+``--resume`` or ``--overwrite`` says what to do with it. ``--config`` reads the settings from a
+``run.json`` run record or a ``run.toml`` of the same shape; options given on the command line
+win over the file.
+"""
 
 from __future__ import annotations
 
-import json
+import argparse
+import functools
 import math
 import sys
+from pathlib import Path
 
+from genai_engine.commands.output import UsageError, add_output_arguments, print_json
 from genai_engine.commands.progress import ProgressLine, format_seconds
 from genai_engine.commands.stop_signals import stop_on_signals
 from genai_engine.devices import DEVICE_CHOICES
 from genai_engine.errors import GenAIError
 from genai_engine.tasks import TaskControl
+
+RUNS_ROOT = "runs"
+# the training settings a --config file may hold, as TrainConfig names them
+FILE_SETTINGS = ("epochs", "batch_size", "lr", "schedule", "epoch_images", "beta", "seed")
+_NOT_GIVEN = object()  # marks a family option the command line did not give (under --config)
 
 
 def register(subparsers) -> None:
@@ -20,28 +35,71 @@ def register(subparsers) -> None:
     d = TrainConfig()
     p = subparsers.add_parser("train", help="train a model (VAE, GAN, ...)", conflict_handler="resolve",
                               description="Train (or resume) a generative model of one family.")
-    p.add_argument("--family", choices=family_names(), default=DEFAULT_FAMILY,
-                   help="the model family (default %(default)s)")
+    p.add_argument("--config", default=None, metavar="RUN.json|RUN.toml",
+                   help="read the settings (family, dataset, model, training) from a run record's "
+                   "run.json or a .toml of the same shape; options given here win")
+    p.add_argument("--family", choices=family_names(), default=DEFAULT_FAMILY, help="the model family")
     p.add_argument("--dataset", default="fashion-mnist",
                    help="built-in name (fashion-mnist) or a path: IDX folder/file, image folder, .npz")
     p.add_argument("--beta", type=float, default=d.beta, help="weight of the KL term (beta-VAE)")
     p.add_argument("--conditional", action="store_true", help="condition on class labels")
-    p.add_argument("--epochs", type=int, default=None, help="default: the family's")
-    p.add_argument("--batch-size", type=int, default=None, help="default: the family's")
-    p.add_argument("--lr", type=float, default=None, help="default: the family's")
-    p.add_argument("--schedule", choices=("cosine", "constant"), default=None, help="default: the family's")
+    p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the family's)")
+    p.add_argument("--batch-size", type=int, default=None, help="images per batch (default: the family's)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the family's)")
+    p.add_argument("--schedule", choices=("cosine", "constant"), default=None,
+                   help="learning-rate schedule (default: the family's)")
     p.add_argument("--epoch-images", type=int, default=None, metavar="N",
                    help="images per epoch, a fresh random subset each time (default: the whole "
                         "training split, or the family's)")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed of weights, batches and noise")
     p.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
     p.add_argument("--image-size", type=int, default=None, help="resize image folders to this size")
-    p.add_argument("--out", default="runs/latest", help="run folder for checkpoint.pt")
+    p.add_argument("--out", default=None, metavar="FOLDER",
+                   help=f"run folder for checkpoint.pt, run.json and metrics.jsonl (default: a new "
+                   f"{RUNS_ROOT}/<time>-<dataset> folder; with --resume, the checkpoint's folder)")
     p.add_argument("--resume", default=None, metavar="CKPT", help="continue this checkpoint's run")
-    p.add_argument("--json", action="store_true", help="print a JSON summary as the last stdout line")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start afresh in an --out folder that already holds a checkpoint")
+    add_output_arguments(p)
+    common = {action.dest for action in p._actions}
     for name in family_names():
         get_family(name).add_arguments(p)
-    p.set_defaults(func=run)
+    family_options = {action.dest: (action.option_strings[0], action.default) for action in p._actions
+                      if action.dest not in common}
+    p.set_defaults(func=run, reparse=functools.partial(_with_config, p, family_options))
+
+
+def _with_config(parser, family_options: dict, args, argv: list[str]):
+    """``argv`` (the options after ``train``) parsed again on top of the ``--config`` file's
+    settings, so options given win (the subparser itself: argparse's top level would put the
+    subparser's defaults over the file's values)."""
+    from genai_engine.run_record import read_run
+
+    if not args.config:
+        return args
+    record = read_run(args.config)
+    dataset = record.get("dataset")
+    if isinstance(dataset, dict):
+        dataset = dataset.get("source") or dataset.get("name")
+    settings = record.get("train_config") or {}
+    unknown = sorted(set(settings) - set(FILE_SETTINGS) - {"device"})
+    if unknown:
+        raise GenAIError(f"{args.config}: unknown training setting {unknown[0]!r}; "
+                         f"known: {', '.join(FILE_SETTINGS)}")
+    values = {k: settings[k] for k in FILE_SETTINGS if k in settings}
+    values.update({k: v for k, v in (("family", record.get("family")), ("dataset", dataset)) if v})
+    unset = dict.fromkeys(family_options, _NOT_GIVEN)
+    namespace = argparse.Namespace(command=args.command, **values, **unset)
+    args = parser.parse_args(argv, namespace)
+    given = [option for dest, (option, _) in family_options.items() if getattr(args, dest) is not _NOT_GIVEN]
+    for dest, (_, default) in family_options.items():  # not given: the option's own default
+        if getattr(args, dest) is _NOT_GIVEN:
+            setattr(args, dest, default)
+    args.file_model_config = record.get("model_config")
+    if args.file_model_config and given:
+        raise UsageError(f"{given[0]} cannot change the model of --config {args.config}; "
+                         "edit its model_config instead")
+    return args
 
 
 def run(args) -> int:
@@ -49,6 +107,25 @@ def run(args) -> int:
 
     with process_group(args.device) as (dist, device):  # a no-op unless launched by torchrun
         return _train(args, dist, device)
+
+
+def run_folder(args, dataset_name: str, dist) -> Path:
+    """Where this run writes: ``--out``, the resumed checkpoint's folder or a new one; refuses a
+    folder holding another run's checkpoint unless ``--resume`` or ``--overwrite``."""
+    from genai_engine.run_record import new_run_dir
+    from genai_engine.training import CHECKPOINT_NAME
+
+    if args.out:
+        out = Path(args.out)
+        if (out / CHECKPOINT_NAME).exists() and not (args.resume or args.overwrite):
+            raise UsageError(f"{out} already holds a run ({CHECKPOINT_NAME}); continue it with --resume "
+                             f"{out / CHECKPOINT_NAME}, replace it with --overwrite, or pick another --out")
+        return out
+    if args.resume:
+        return Path(args.resume).parent
+    if not dist.is_main:  # other ranks write nothing; rank 0's folder is the run's
+        return Path(RUNS_ROOT) / f"rank-{dist.rank}"
+    return new_run_dir(dataset_name, RUNS_ROOT)
 
 
 def _train(args, dist, device: str) -> int:
@@ -62,15 +139,21 @@ def _train(args, dist, device: str) -> int:
     family = get_family(resume.family if resume else args.family)
     if args.conditional and not dataset.num_classes:
         raise GenAIError("--conditional needs a dataset with class labels")
-    model_config = None if resume else family.config_from_args(args, dataset)
+    if resume:
+        model_config = None
+    elif getattr(args, "file_model_config", None):
+        model_config = _config_from_file(family, args.file_model_config, args.config)
+    else:
+        model_config = family.config_from_args(args, dataset)
     given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "schedule": args.schedule,
              "epoch_images": args.epoch_images}
     settings = {**TrainConfig().to_dict(), **family.train_defaults,
                 **{k: v for k, v in given.items() if v is not None}}
     train_config = TrainConfig(**{**settings, "beta": args.beta, "seed": args.seed, "device": device})
-    progress = ProgressLine()
+    out = run_folder(args, dataset.name, dist)
+    progress = ProgressLine(quiet=args.quiet)
     control = TaskControl()
-    records = train(dataset, model_config, train_config, family=family.name, out_dir=args.out,
+    records = train(dataset, model_config, train_config, family=family.name, out_dir=out,
                     resume=resume, control=control, dist=dist)
     with stop_on_signals(control, enabled=not dist.enabled) as stopped:
         done = _follow(records, train_config, dist, progress)
@@ -85,6 +168,7 @@ def _train(args, dist, device: str) -> int:
         "samples_per_s": round(done.samples_per_s, 1),
         "seconds": round(done.seconds, 3),
         "checkpoint": done.checkpoint,
+        "run_folder": str(out),
         "device": done.device,
         "dataset": dataset.name,
         "status": done.reason,
@@ -95,7 +179,7 @@ def _train(args, dist, device: str) -> int:
            if key.startswith(("train_", "test_")) and values},
     }
     if args.json:
-        print(json.dumps(summary))
+        print_json(summary)
     if stopped.signum is not None:  # saved like the app's Stop: one line, exit 130 / 143
         saved = (f"checkpoint saved: {done.checkpoint}" if done.checkpoint
                  else "nothing trained yet, so no checkpoint")
@@ -106,6 +190,13 @@ def _train(args, dist, device: str) -> int:
                 if summary["test_loss"] is not None else "")
         print(f"done: {family.title}, {done.epochs} epochs{loss}, checkpoint {done.checkpoint}")
     return 0
+
+
+def _config_from_file(family, data: dict, path: str):
+    try:
+        return family.config_type.from_dict(data)
+    except (TypeError, ValueError, KeyError) as error:
+        raise GenAIError(f"{path}: the model_config does not fit a {family.name} model ({error})") from None
 
 
 def _follow(records, train_config, dist, progress: ProgressLine):

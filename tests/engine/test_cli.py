@@ -1,9 +1,11 @@
 """The headless CLI contract: JSON summaries, one-line errors, no Qt."""
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,18 +60,18 @@ def test_train_json_summary_then_sample(toy_npz, tmp_path, capsys):
         assert data["images"].shape == (5, 12, 12, 1) and data["images"].dtype == np.uint8
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["train", "--dataset", "/no/such/place"], "/no/such/place"),
-    (["train", "--epochs", "0"], "epochs"),
-    (["train", "--latent-dim", "1"], "latent dim"),
-    (["train", "--hidden", "abc"], "hidden"),
-    (["train", "--device", "tpu"], "device"),
-    (["sample", "--checkpoint", "/no/such.pt", "--out", "x.png"], "no such checkpoint"),
-    (["fid", "--fake", "x.npz", "--per-epoch"], "give --checkpoint"),
+@pytest.mark.parametrize("args,expected,code", [
+    (["train", "--dataset", "/no/such/place"], "/no/such/place", 1),  # runtime failures: 1
+    (["train", "--epochs", "0"], "epochs", 1),
+    (["train", "--latent-dim", "1"], "latent dim", 1),
+    (["train", "--hidden", "abc"], "hidden", 1),
+    (["train", "--device", "tpu"], "device", 1),
+    (["sample", "--checkpoint", "/no/such.pt", "--out", "x.png"], "no such checkpoint", 1),
+    (["fid", "--fake", "x.npz", "--per-epoch"], "give --checkpoint", 2),  # usage errors: 2
 ])
-def test_errors_are_one_line_and_non_zero(args, expected, tmp_path):
+def test_errors_are_one_line_with_the_exit_code_of_their_kind(args, expected, code, tmp_path):
     result = run_cli(*args, cwd=tmp_path)
-    assert result.returncode != 0
+    assert result.returncode == code, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert expected in lines[0] and "Traceback" not in result.stderr
@@ -149,7 +151,7 @@ def test_fid_per_epoch_prints_the_rows_of_timeline_fid(tmp_path, capsys, monkeyp
            "--device", "cpu"]
     assert main([*fid, "--checkpoint", path, "--json"]) == 0
     out = capsys.readouterr()
-    data = json.loads(out.out.strip().splitlines()[-1])
+    data = json.loads(out.out)
     reference = drain(timeline_fid(load_checkpoint(path), str(real_npz), n=200,
                                    features="domain", device="cpu"))
     assert reference.real_cache_hit and not data["real_cache_hit"]  # the CLI ran first
@@ -161,8 +163,9 @@ def test_fid_per_epoch_prints_the_rows_of_timeline_fid(tmp_path, capsys, monkeyp
         assert got["kid_std"] == pytest.approx(want.kid_std, rel=1e-12)
     assert data["features"] == "domain" and data["feature_label"] == reference.feature_label
     assert data["feature_network_id"] == reference.feature_network_id
-    table = out.out.strip().splitlines()[:-1]  # the table, then the JSON line
-    assert table[:5] == format_timeline(reference).splitlines()[:5]  # header and the rows
+    assert len(out.out.strip().splitlines()) == 1  # --json: stdout is the JSON object alone
+    table = format_timeline(reference).splitlines()[:5]  # header and the rows, on stderr
+    assert "\n".join(table) in out.err
     assert "epoch 3: FID" in out.err  # progress goes to stderr
 
     # a checkpoint without per-epoch snapshots: a one-line error, non-zero
@@ -172,3 +175,67 @@ def test_fid_per_epoch_prints_the_rows_of_timeline_fid(tmp_path, capsys, monkeyp
     result = run_cli(*fid, "--checkpoint", str(bare), cwd=tmp_path)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [f"genai-lab fid: error: {NO_TIMELINE}"]
+
+
+def test_usage_errors_exit_2_and_runtime_failures_exit_1(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:  # argparse's own usage error
+        main(["train", "--no-such-option"])
+    assert exit_info.value.code == 2
+    assert main(["compare", "/no/such.pt"]) == 1  # a bad file: the command ran and failed
+    assert "no such checkpoint" in capsys.readouterr().err
+
+
+def test_train_never_overwrites_a_run(toy_npz, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    train = ["train", "--dataset", str(toy_npz), "--hidden", "16", "--latent-dim", "2", "--epochs", "1",
+             "--batch-size", "64", "--device", "cpu", "--json", "--quiet"]
+    assert main(train) == 0 and main(train) == 0
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["run_folder"] != second["run_folder"]  # a new timestamped folder each time
+    for summary in (first, second):
+        folder = Path(summary["run_folder"])
+        assert folder.parent == Path("runs") and "-toy" in folder.name  # runs/<time>-toy[-2]
+        assert Path(summary["checkpoint"]) == folder / "checkpoint.pt"
+
+    out = first["run_folder"]
+    before = (tmp_path / out / "checkpoint.pt").read_bytes()
+    assert main([*train, "--out", out]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (tmp_path / out / "checkpoint.pt").read_bytes() == before
+    assert main([*train, "--out", out, "--overwrite", "--seed", "5"]) == 0
+    assert (tmp_path / out / "checkpoint.pt").read_bytes() != before
+    capsys.readouterr()
+    # --resume without --out continues in the checkpoint's own folder
+    assert main([*train, "--epochs", "2", "--resume", f"{out}/checkpoint.pt"]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["run_folder"] == out and resumed["epochs"] == 2
+
+
+def test_json_means_stdout_is_json_only_and_quiet_means_no_progress(toy_npz, tmp_path, capsys):
+    train = ["train", "--dataset", str(toy_npz), "--hidden", "16", "--latent-dim", "2", "--epochs", "1",
+             "--batch-size", "64", "--device", "cpu", "--out", str(tmp_path / "run")]
+    assert main([*train, "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["epochs"] == 1 and "epoch 1/1" in out.err
+    assert main([*train, "--overwrite", "--quiet"]) == 0
+    out = capsys.readouterr()
+    assert out.err == "" and out.out.startswith("done:")
+    assert main(["sample", "--checkpoint", str(tmp_path / "run" / "checkpoint.pt"), "--n", "4",
+                 "--out", str(tmp_path / "s.npz"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"path": str(tmp_path / "s.npz"), "n": 4, "seed": 0}
+
+
+def test_every_option_has_help_and_shows_its_default():
+    from genai_engine.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name in ("train", "sample", "fid", "likelihood", "compare", "report", "info"):
+        own = commands[name]._actions
+        if name == "train":  # the families' own options are the families' business
+            own = own[:[a.dest for a in own].index("quiet") + 1]
+        for action in own:
+            assert action.help, f"{name} {action.option_strings} has no help"
+    text = commands["train"].format_help()
+    assert "(default: 0)" in " ".join(text.split()) and "(default: vae)" in text
+    assert "(default: 64)" in commands["sample"].format_help()

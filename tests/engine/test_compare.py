@@ -141,12 +141,14 @@ def test_cli_prints_the_table_and_a_json_line(checkpoints, tmp_path, capsys):
     code = main(["compare", *map(str, checkpoints[:2]), "--n", "32", "--device", "cpu",
                  "--no-inception", "--json", "--out", str(out), "--csv", str(tmp_path / "t.csv")])
     assert code == 0
-    stdout = capsys.readouterr().out.strip().splitlines()
-    payload = json.loads(stdout[-1])
+    captured = capsys.readouterr()
+    stdout = captured.out.strip().splitlines()
+    assert len(stdout) == 1  # with --json, stdout is the JSON object alone (| jq works)
+    payload = json.loads(stdout[0])
     assert {"rows", "n", "seed", "features", "feature_label", "dataset", "guide", "seconds"} <= set(payload)
     assert [r["family"] for r in payload["rows"]] == ["vae", "gan"]
     assert payload["rows"][1]["bits_per_dim"] is None and payload["rows"][1]["likelihood_note"]
-    assert any(line.startswith("FID (") for line in stdout)
+    assert any(line.startswith("FID (") for line in captured.err.splitlines())  # the table: stderr
     assert "data:image/png" in out.read_text()
     assert (tmp_path / "t.csv").read_text().count("\n") == 3  # header + 2 models
 

@@ -1,5 +1,6 @@
 """SIGKILL a real training process at random moments: the last checkpoint always survives."""
 
+import json
 import os
 import random
 import signal
@@ -54,5 +55,6 @@ def test_random_sigkills_never_corrupt_the_checkpoint(tmp_path):
     assert survived == KILLS
     assert epochs_seen == sorted(epochs_seen), "a resumed run went backwards"
     assert epochs_seen[-1] > epochs_seen[0], "resuming after kills made no progress"
-    leftovers = [p.name for p in out.iterdir() if p.name != "checkpoint.pt"]
+    leftovers = [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
     assert len(leftovers) <= 1, leftovers  # at most the temp file of the save that was killed
+    json.loads((out / "run.json").read_text())  # the run record is written atomically too
