@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from desktop.loading_window import LoadingWindow
     from desktop.settings import APPLICATION, ORGANIZATION, Settings
+    from desktop.style import follow_system_scheme
     from genai_engine.resources import resources_dir
 
     QCoreApplication.setOrganizationName(ORGANIZATION)
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "genai-lab", *argv])
     app.setStyle("Fusion")
+    follow_system_scheme(app)  # light or dark, as the system is
     # Linux ignores the executable's icon; the window sets its own.
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "genai-lab-256.png")))
 

@@ -42,6 +42,19 @@ def dataset_title(spec: str) -> str:
     return BUILTIN_TITLES.get(spec, spec)
 
 
+def path_kind(path: str | Path) -> str | None:
+    """What a dropped or recent path opens as: ``checkpoint``, ``dataset`` or None (neither)."""
+    path = Path(path)
+    name = path.name.lower()
+    if path.is_dir():
+        return "dataset"
+    if name.endswith(".pt"):
+        return "checkpoint"
+    if name.endswith((".npz", ".idx", "-ubyte", "-ubyte.gz")):
+        return "dataset"
+    return None
+
+
 class Loader(QObject):
     dataset_opened = Signal(str)  # the spec (builtin name or path) that was opened
     checkpoint_opened = Signal(str)  # the path that was opened
@@ -124,6 +137,18 @@ class Loader(QObject):
         return self.state.runner.call("Opening checkpoint", lambda: load_checkpoint(path),
                                       on_finished=opened, on_error=failed,
                                       on_cancelled=lambda: self._track(-1))
+
+    def open_path(self, path: str | Path) -> TaskHandle | None:
+        """Open a dataset or a checkpoint by what the path is (a drop, a recent file)."""
+        kind = path_kind(path)
+        if kind == "checkpoint":
+            return self.open_checkpoint(path)
+        if kind == "dataset":
+            return self.open_dataset(str(path))
+        self.state.error.emit("Cannot open this file",
+                              f"{path} is neither a checkpoint (.pt) nor a dataset (an image folder, "
+                              "IDX files or a .npz archive).")
+        return None
 
     # -- dialogs ------------------------------------------------------------------------------
     def choose_idx(self, parent: QWidget | None) -> None:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -22,10 +22,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSplitter,
     QTabWidget,
 )
 
-from desktop.loaders import DEFAULT_DATASET, Loader
+from desktop.loaders import DEFAULT_DATASET, Loader, builtin_datasets, dataset_title, path_kind
 from desktop.loading_window import MENU_TITLES, TAB_NAMES, place_window
 from desktop.preferences_dialog import PreferencesDialog
 from desktop.settings import Settings
@@ -119,11 +120,13 @@ class MainWindow(QMainWindow):
         self.state.checkpoint_changed.connect(self._remember_checkpoint)
         self.state.model_changed.connect(lambda _m: self._update_actions())
         self.loader.dataset_opened.connect(self._remember_dataset)
+        self.setAcceptDrops(True)
         self.train_tab.run_state_changed.connect(lambda _s: self._update_actions())
         self.train_tab.run_state_changed.connect(self._tasks_changed)
         self._update_actions()
 
         place_window(self, self.settings)
+        self._restore_splitters()
         if restore_session:
             QTimer.singleShot(0, self.restore_session)
 
@@ -170,6 +173,9 @@ class MainWindow(QMainWindow):
             action.setToolTip(f"The shipped {family} demo, trained on Fashion-MNIST")
             action.triggered.connect(lambda _=False, p=str(path): self.loader.open_checkpoint(p))
         self.demo_menu.setEnabled(not self.demo_menu.isEmpty())
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
         self.save_checkpoint_action = self._action(
             file_menu, "&Save Checkpoint As…", self.save_checkpoint_dialog,
             QKeySequence.StandardKey.Save, "Save a copy of the current model's checkpoint")
@@ -278,11 +284,78 @@ class MainWindow(QMainWindow):
 
     def _remember_dataset(self, spec: str) -> None:
         self.settings.last_dataset = spec
+        self.settings.add_recent("datasets", spec)
 
     def _remember_checkpoint(self, checkpoint) -> None:
         if checkpoint.path is not None:
             self.settings.last_checkpoint = str(checkpoint.path)
+            self.settings.add_recent("checkpoints", str(checkpoint.path))
         self._update_actions()
+
+    # -- recent files and drops ------------------------------------------------------------------
+    def _fill_recent_menu(self) -> None:
+        """Rebuilt each time it opens: datasets, then checkpoints, newest first."""
+        self.recent_menu.clear()
+        for kind in ("datasets", "checkpoints"):
+            specs = self.settings.recent(kind)
+            if specs and not self.recent_menu.isEmpty():
+                self.recent_menu.addSeparator()
+            for spec in specs:
+                title = dataset_title(spec) if kind == "datasets" else spec
+                action = self.recent_menu.addAction(title)
+                action.setStatusTip(spec)
+                action.triggered.connect(lambda _=False, k=kind, p=spec: self.open_recent(k, p))
+        self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
+
+    def open_recent(self, kind: str, spec: str) -> None:
+        """Open a recent entry; one that is gone leaves the list with a status message."""
+        builtin = kind == "datasets" and spec in builtin_datasets()
+        if not builtin and not Path(spec).exists():
+            self.settings.set_recent(kind, [s for s in self.settings.recent(kind) if s != spec])
+            self._fill_recent_menu()
+            self.statusBar().showMessage(f"{spec} is no longer there; removed from Open Recent.", 8000)
+            return
+        if kind == "checkpoints":
+            self.loader.open_checkpoint(spec)
+        else:
+            self.loader.open_dataset(spec)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(path_kind(path) for path in _local_paths(event.mimeData())):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Each dropped dataset or checkpoint opens in turn; other files are ignored."""
+        paths = [path for path in _local_paths(event.mimeData()) if path_kind(path)]
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        for path in paths:
+            self.loader.open_path(path)
+
+    # -- splitters -------------------------------------------------------------------------------
+    def _splitters(self) -> dict[str, QSplitter]:
+        """Every splitter, keyed by its tab's position and its order in the tab (stable as
+        long as the tab builds the same layout)."""
+        found = {}
+        for index in range(self.tabs.count()):
+            tab = self.tabs.widget(index)
+            for order, splitter in enumerate(tab.findChildren(QSplitter)):
+                found[f"{type(tab).__name__}/{order}"] = splitter
+        return found
+
+    def _restore_splitters(self) -> None:
+        for key, splitter in self._splitters().items():
+            saved = self.settings.splitter_state(key)
+            if saved is not None:
+                splitter.restoreState(saved)
+
+    def _save_splitters(self) -> None:
+        for key, splitter in self._splitters().items():
+            self.settings.set_splitter_state(key, splitter.saveState())
 
     # -- errors ----------------------------------------------------------------------------------
     def show_error(self, title: str, message: str) -> QMessageBox | None:
@@ -441,6 +514,7 @@ class MainWindow(QMainWindow):
                 return
         self.closing = True
         self.settings.geometry = self.saveGeometry()
+        self._save_splitters()
         self.settings.set_train_defaults(self.train_tab.form.values())
         if active:
             self.statusBar().showMessage("Stopping tasks…")
@@ -477,6 +551,10 @@ def _optional_analyze_tab(state: AppState):
     except ImportError:
         return None
     return AnalyzeTab(state)
+
+
+def _local_paths(mime) -> list[str]:
+    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
 
 
 def _alive(widget) -> bool:

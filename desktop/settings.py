@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 ORGANIZATION = "GenAILab"
 APPLICATION = "GenAI Lab"
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+RECENT_KINDS = ("datasets", "checkpoints")
+RECENT_MAX = 8
 
 
 class Settings:
@@ -101,6 +103,31 @@ class Settings:
     @geometry.setter
     def geometry(self, value: QByteArray) -> None:
         self.set_value("window/geometry", value)
+
+    def splitter_state(self, key: str) -> QByteArray | None:
+        value = self.qsettings.value(f"splitters/{key}")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_splitter_state(self, key: str, value: QByteArray) -> None:
+        self.set_value(f"splitters/{key}", value)
+
+    # -- recent files ---------------------------------------------------------------------------
+    def recent(self, kind: str) -> list[str]:
+        """Recently opened ``datasets`` or ``checkpoints``, newest first."""
+        value = self.qsettings.value(f"recent/{kind}")
+        if isinstance(value, str):  # QSettings reads a one-item list back as a plain string
+            value = [value]
+        return [str(v) for v in value or [] if v][:RECENT_MAX]
+
+    def set_recent(self, kind: str, specs: list[str]) -> None:
+        if specs:
+            self.set_value(f"recent/{kind}", list(specs[:RECENT_MAX]))
+        else:
+            self.remove(f"recent/{kind}")
+
+    def add_recent(self, kind: str, spec: str) -> None:
+        """Put ``spec`` first, once, keeping at most ``RECENT_MAX``."""
+        self.set_recent(kind, [spec] + [s for s in self.recent(kind) if s != spec])
 
     @property
     def confirm_close(self) -> bool:

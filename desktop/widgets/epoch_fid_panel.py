@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import style
 from desktop.state import AppState
 from desktop.widgets.evaluation_history import COMPARABILITY_NOTE, export_with_dialog, show_export
 from desktop.widgets.task_bar import TaskBar
@@ -127,8 +128,8 @@ class EpochFidPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
 
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setMenuEnabled(False)
+        self.plot = pg.PlotWidget(background=style.plot_background())  # right-click: Export…
+        style.style_plot(self.plot.getPlotItem())
         self.plot.hideButtons()
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "epoch")
@@ -137,13 +138,13 @@ class EpochFidPanel(QWidget):
         self.curve = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), symbol="o",
                                     symbolSize=8, symbolBrush="#1f77b4", symbolPen=None)
         self.empty_text = pg.TextItem("Press “Measure every epoch” to see FID\nfall as the "
-                                      "model trained", color="#888", anchor=(0.5, 0.5))
+                                      "model trained", color=style.muted_colour(), anchor=(0.5, 0.5))
         self.plot.addItem(self.empty_text)
         self._set_title()
 
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color: #555")
+        self.caption.setStyleSheet("color: palette(placeholder-text)")
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setEnabled(False)
@@ -301,7 +302,7 @@ class EpochFidPanel(QWidget):
     def _set_title(self, request: EpochFidRequest | None = None) -> None:
         title = "FID per epoch" if request is None else (
             f"FID per epoch · {request.features} features, N = {request.n:,}")
-        self.plot.setTitle(title, color="#333", size="10pt")
+        self.plot.setTitle(title, color=style.text_colour().name(), size="10pt")
 
     def _show_rows(self) -> None:
         rows = self.rows

@@ -21,6 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QFileDialog
 
+from desktop import style
 from genai_engine.files import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -254,14 +255,14 @@ class FidPlot(pg.PlotWidget):
     FIDs only compare within one."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__(parent, background="w")
-        self.setMenuEnabled(False)
+        super().__init__(parent, background=style.plot_background())  # right-click: Export…
+        style.style_plot(self.getPlotItem())
         self.hideButtons()
         self.showGrid(x=True, y=True, alpha=0.2)
         self.setLabel("bottom", "epoch")
         self.setLabel("left", "FID (lower is better)")
-        self.setTitle("FID over checkpoints", color="#333", size="10pt")
-        self.legend = self.addLegend(offset=(-10, 10), labelTextColor="#333")
+        self.setTitle("FID over checkpoints", color=style.text_colour().name(), size="10pt")
+        self.legend = self.addLegend(offset=(-10, 10), labelTextColor=style.text_colour())
         self.setToolTip(COMPARABILITY_NOTE + " Runs without an epoch (image folders) are not "
                         "plotted.")
         self.empty_text = pg.TextItem("Evaluate checkpoints of several epochs\nto follow FID "

@@ -2,19 +2,32 @@
 
 Each dot is a test image's latent code (two latent dimensions, or a PCA projection of more).
 Encoding runs through a ``TaskSlot``: a new model or dataset releases the running encoding, so
-a result for an older one never lands. Clicks and hovers are the tab's to act on.
+a result for an older one never lands. Clicks and hovers are the tab's to act on. The map's
+right-click menu exports the codes and labels for TensorBoard's projector.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.capabilities import noise_latent
 from desktop.state import AppState
 from desktop.task_slot import TaskSlot
 from desktop.widgets.latent_map import LatentMap
+from genai_engine.errors import GenAIError
+from genai_engine.files import atomic_write_text
 from genai_engine.latent import EncodedSplit, EncodeProgress, encode_split
 
 MAP_MAX_POINTS = 10_000
@@ -28,10 +41,13 @@ class ExploreMapPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.encoded: EncodedSplit | None = None
+        self.label_names: list[str] = []
         self.task = TaskSlot()
         self.map = LatentMap()
         self.map.setToolTip("Each dot is a test image's latent code (its posterior mean). Click "
                             "a dot to decode it; move the cursor to decode the map live.")
+        self.export_action = self.map.menu.addAction("Export latent codes as TSV…")
+        self.export_action.triggered.connect(self.export_codes_dialog)
         self.hover_check = QCheckBox("Decode under the cursor")
         self.hover_check.setChecked(True)
         self.hover_check.setToolTip("Show the decoding of the map position under the mouse; "
@@ -91,12 +107,41 @@ class ExploreMapPanel(QWidget):
 
     def _set_encoded(self, model, encoded: EncodedSplit, label_names: list[str]) -> None:
         self.encoded = encoded
+        self.label_names = list(label_names)
         two_d = model.latent_dim == 2
         axes = ("z0", "z1") if two_d else ("PC 1", "PC 2")
         self.map.set_points(encoded.xy, encoded.labels, label_names, axes)
         how = "the two latent dimensions" if two_d else "a PCA projection of the latent codes"
         self.status.setText(f"{len(encoded.codes):,} test images, {how}. Click a dot to decode it.")
         self.encoded_changed.emit()
+
+    def export_codes_dialog(self) -> None:
+        if self.encoded is None:
+            self.state.error.emit("Nothing to export", "Wait until the map shows the encoded test set.")
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self, "Folder for vectors.tsv and metadata.tsv (TensorBoard projector)")
+        if folder:
+            try:
+                written = self.export_codes(folder)
+            except GenAIError as error:
+                self.state.error.emit("Could not export the latent codes", str(error))
+                return
+            self.state.status_message.emit(f"Saved {len(self.encoded.codes):,} latent codes to "
+                                           + " and ".join(str(p) for p in written))
+
+    def export_codes(self, folder: str | Path) -> list[Path]:
+        """``vectors.tsv`` (one code per line) and, with labels, ``metadata.tsv`` (a header, then
+        label and class name per line): the files TensorBoard's projector loads."""
+        codes, labels = self.encoded.codes, self.encoded.labels
+        folder = Path(folder)
+        vectors = "".join("\t".join(f"{v:.6g}" for v in row) + "\n" for row in codes)
+        written = [atomic_write_text(folder / "vectors.tsv", vectors)]
+        if labels is not None:
+            names = self.label_names
+            rows = [f"{int(k)}\t{names[k] if k < len(names) else f'class {k}'}\n" for k in labels]
+            written.append(atomic_write_text(folder / "metadata.tsv", "label\tclass\n" + "".join(rows)))
+        return written
 
     def code_at(self, x: float, y: float) -> np.ndarray:
         """The latent point at map position (x, y) (the projection's inverse)."""

@@ -3,6 +3,7 @@
 One pyqtgraph ``ScatterPlotItem`` per class (uniform brush, no pen, pixel-sized symbols) keeps
 drawing ~10k points fast and gives the legend its entries. Clicks and hovers are resolved here
 into data coordinates or the index of the nearest point, so the owner never touches scenes.
+Right-click gives pyqtgraph's own menu (Export… as PNG, SVG or CSV); ``menu`` takes more.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
-# Tableau 10: distinct hues that stay readable on white.
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+from desktop import style
+
+PALETTE = style.SERIES
 PICK_RADIUS_PX = 8.0
 
 
@@ -29,24 +30,24 @@ class LatentMap(pg.PlotWidget):
     hover_left = Signal()  # the cursor left the plot area
 
     def __init__(self, parent=None) -> None:
-        super().__init__(parent, background="w")
+        super().__init__(parent, background=style.plot_background())
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=0.15)
         for side in ("left", "bottom"):
-            plot.getAxis(side).setTextPen("k")
-            plot.getAxis(side).setPen("#888")
             plot.getAxis(side).enableAutoSIPrefix(False)  # latent units, not SI quantities
+        style.style_plot(plot)
         self.legend = plot.addLegend(offset=(-4, 4), labelTextSize="8pt", colCount=2,
-                                     labelTextColor="#222",
-                                     brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#bbb"))
+                                     labelTextColor=style.text_colour(),
+                                     brush=style.legend_brush(), pen=style.muted_colour())
         self.legend.setVisible(False)
         self.view = plot.getViewBox()
+        self.menu = self.view.menu  # the right-click menu, for the owner's own entries
         self._items: list[pg.ScatterPlotItem] = []
         self.xy = np.zeros((0, 2), np.float32)
-        self.marker = pg.ScatterPlotItem(size=16, symbol="star", pen=pg.mkPen("k", width=1.5),
-                                         brush=pg.mkBrush(255, 255, 255, 230))
+        self.marker = pg.ScatterPlotItem(size=16, symbol="star",
+                                         pen=pg.mkPen(style.text_colour(), width=1.5),
+                                         brush=style.legend_brush())
         self.marker.setZValue(10)
         self.marker.setVisible(False)
         plot.addItem(self.marker)
@@ -68,7 +69,7 @@ class LatentMap(pg.PlotWidget):
         groups = [(None, np.arange(len(self.xy)))] if labels is None else [
             (int(k), np.flatnonzero(labels == k)) for k in np.unique(labels)]
         for label, index in groups:
-            colour = "#555555" if label is None else class_colour(label)
+            colour = style.muted_colour() if label is None else class_colour(label)
             name = None if label is None else (class_names[label] if label < len(class_names)
                                                else f"class {label}")
             item = pg.ScatterPlotItem(self.xy[index, 0], self.xy[index, 1], size=5, pen=None,
@@ -144,6 +145,16 @@ class LatentMap(pg.PlotWidget):
             self.point_clicked.emit(index)
         else:
             self.position_clicked.emit(float(point.x()), float(point.y()))
+
+    def changeEvent(self, event) -> None:
+        # the system switched light/dark (also sent while the base class is built)
+        if event.type() in style.PALETTE_EVENTS and hasattr(self, "marker"):
+            self.setBackground(style.plot_background())
+            style.style_plot(self.getPlotItem())
+            self.legend.setBrush(style.legend_brush())
+            self.legend.setLabelTextColor(style.text_colour())
+            self.marker.setPen(pg.mkPen(style.text_colour(), width=1.5))
+        super().changeEvent(event)
 
     def leaveEvent(self, event) -> None:
         if self._inside:

@@ -10,6 +10,9 @@ Records arrive several times a second; redrawing on each one would make the GUI 
 its time in pyqtgraph. Values go into buffers and a single-shot ~30 Hz timer redraws each
 persistent curve once from the whole buffer. The timer only runs while there is something new
 to draw, so an idle plot leaves no timer running.
+
+Right-click gives pyqtgraph's own menu (Export… as PNG, SVG or CSV) and, when the owner
+connects ``export_history_requested``, "Export loss history as CSV…".
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 
-PALETTE = ("#1f4e9c", "#e07b00", "#2a9d3f", "#b8336a", "#7b4fb0", "#8c6d31", "#17becf", "#555555")
+from desktop import style
+
+PALETTE = style.SERIES
 REDRAW_MS = 33
 SCALE_GAP = 10.0  # a metric this many times larger or smaller than the headline gets its own pane
 SPIKE_MIN_POINTS = 30  # with fewer points the whole curve is shown
@@ -45,9 +50,11 @@ class _Buffer:
 
 
 class LossPlot(pg.GraphicsLayoutWidget):
+    export_history_requested = Signal()
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setBackground("w")
+        self.setBackground(style.plot_background())
         self.setMinimumHeight(180)
         self.headline = "loss"
         self.unit = ""
@@ -69,20 +76,31 @@ class LossPlot(pg.GraphicsLayoutWidget):
         plot = self.addPlot(row=0, col=column)
         plot.setLabel("bottom", "epoch  (solid: training · dashed with dots: test)")
         plot.showGrid(x=True, y=True, alpha=0.2)
-        plot.setMenuEnabled(False)
         plot.getViewBox().setMouseEnabled(x=False, y=False)
-        plot.addLegend(offset=legend_offset, labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200))
+        export = plot.getViewBox().menu.addAction("Export loss history as CSV…")
+        export.triggered.connect(self.export_history_requested)
+        plot.addLegend(offset=legend_offset, labelTextSize="8pt", brush=style.legend_brush(),
+                       labelTextColor=style.text_colour())
         for axis in ("left", "bottom"):
             plot.getAxis(axis).enableAutoSIPrefix(False)  # "epoch (x0.001)" early in a run
-            plot.getAxis(axis).setTextPen("#444")
-            plot.getAxis(axis).setPen("#999")
+        style.style_plot(plot)
         return plot
+
+    def changeEvent(self, event) -> None:
+        # the system switched light/dark (also sent while the base class is built: no plots yet)
+        if event.type() in style.PALETTE_EVENTS and hasattr(self, "plots"):
+            self.setBackground(style.plot_background())
+            for plot in self.plots:
+                style.style_plot(plot)
+                plot.legend.setBrush(style.legend_brush())
+                plot.legend.setLabelTextColor(style.text_colour())
+        super().changeEvent(event)
 
     def _retitle(self) -> None:
         for pane, plot in enumerate(self.plots):
             names = ", ".join(m for m, p in self.panes.items() if p == pane) or self.headline
             unit = f" ({self.unit})" if self.unit and pane == 0 else ""
-            plot.setTitle(f"{names}{unit}", size="10pt", color="#333")
+            plot.setTitle(f"{names}{unit}", size="10pt", color=style.text_colour().name())
 
     def set_family(self, headline: str, unit: str = "", excluded=()) -> None:
         """Start over for a family: its headline metric, its unit, metrics not to plot here."""
@@ -140,7 +158,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
             curve = self.plots[pane].plot(pen=pg.mkPen(color, width=1.5), name=label)
         else:
             curve = self.plots[pane].plot(pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine),
-                                          symbol="o", symbolSize=7, symbolBrush=color, symbolPen="w",
+                                          symbol="o", symbolSize=7, symbolBrush=color,
+                                          symbolPen=style.plot_background(),
                                           name=label)
         curve.setClipToView(True)
         self._retitle()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QGroupBox, QLabel, QTabWidget
 
 from desktop.tabs.explore_tab import ExploreTab
@@ -127,3 +128,58 @@ def test_every_view_follows_a_new_dataset_and_model(qtbot, ready_state, tiny_dat
     if kind != "unlabelled":
         legend = [label.text for _sample, label in explore.map.legend.items]
         assert legend == B_NAMES
+
+
+def rendered_tile(image_view, x0: float, y0: float, h: int, w: int) -> np.ndarray:
+    """The red channel the screen shows for image pixels [y0:y0+h, x0:x0+w] of ``image_view``
+    (sampled at pixel centres from a grab), so the check covers view ranges, not only arrays."""
+    grab = image_view.grab().toImage()
+    ratio = grab.devicePixelRatio()
+    out = np.zeros((h, w))
+    for row in range(h):
+        for col in range(w):
+            scene = image_view.view.mapViewToScene(QPointF(x0 + col + 0.5, y0 + row + 0.5))
+            point = image_view.mapFromScene(scene)
+            out[row, col] = grab.pixelColor(int(point.x() * ratio), int(point.y() * ratio)).red()
+    return out
+
+
+def preview_matches_highlight(tab: InterpolateTab) -> bool:
+    """On screen, the large preview shows the strip tile inside the selection box."""
+    frames = tab.result.frames
+    _, h, w, _ = frames.shape
+    box = tab.selection_box.rect()
+    half = (box.width() - w) / 2
+    strip = rendered_tile(tab.strip_view, box.x() + half, box.y() + half, h, w)
+    large = rendered_tile(tab.frame_view, 0, 0, h, w)
+    return np.array_equal(strip, large)
+
+
+def test_interpolate_preview_matches_strip_after_models_arrive_while_hidden(qtbot, ready_state,
+                                                                            tiny_checkpoint):
+    """Issue 18's sequence for Interpolate: per-epoch models arrive while the tab was never shown,
+    then the user scrubs and changes the step count."""
+    tabs, other, tab = QTabWidget(), QLabel("Train"), InterpolateTab(ready_state)
+    tabs.addTab(other, "Train")
+    tabs.addTab(tab, "Interpolate")
+    qtbot.addWidget(tabs)
+    tabs.resize(1280, 800)
+    tabs.show()
+    checkpoint = load_checkpoint(tiny_checkpoint)
+    for _epoch in range(3):
+        ready_state.set_model(checkpoint.snapshot("cpu"))
+        qtbot.wait(20)
+    qtbot.waitUntil(lambda: tab.result is not None
+                    and tab.decoder.delivered_generation == tab.decoder.generation, timeout=WAIT)
+    tabs.setCurrentWidget(tab)
+    for index in (4, 0, 9):
+        tab.frame_slider.setValue(index)
+        assert preview_matches_highlight(tab), index
+    tab.frame_slider.setValue(4)
+    tab.steps_spin.setValue(7)  # t = 4/9 becomes frame round(0.44 * 6) = 3 of 7
+    qtbot.waitUntil(lambda: len(tab.result.frames) == 7, timeout=WAIT)
+    assert tab.frame_slider.value() == 3 and tab.frame_label.text() == "t = 0.50"
+    assert preview_matches_highlight(tab)
+    qtbot.keyClick(tab.frame_slider, Qt.Key.Key_Right)
+    assert tab.frame_slider.value() == 4 and preview_matches_highlight(tab)
+
