@@ -159,6 +159,28 @@ def _align_classes(train: ImageFiles, test: ImageFiles) -> None:
     test.class_names = train.class_names
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _check_png_chunks(path: Path, size: int) -> None:
+    """A PNG chunk whose length field claims more bytes than the file holds is damage; Pillow
+    would first allocate a buffer of the claimed length (up to 2 GB) to read it."""
+    with open(path, "rb") as handle:
+        if handle.read(8) != PNG_SIGNATURE:
+            return  # not a PNG: Pillow identifies it (or refuses it) itself
+        position = 8
+        while position + 8 <= size:
+            handle.seek(position)
+            header = handle.read(8)
+            length = int.from_bytes(header[:4], "big")
+            if position + 12 + length > size:
+                raise DataError(f"{path}: is damaged (a PNG chunk claims {length:,} bytes, more than "
+                                "the file holds)")
+            if header[4:8] == b"IEND":
+                return
+            position += 12 + length
+
+
 def _open(path: Path) -> Image.Image:
     from PIL import Image, UnidentifiedImageError
 
@@ -168,6 +190,7 @@ def _open(path: Path) -> Image.Image:
             raise DataError(f"{path}: is not a regular file")
         if status.st_size == 0:
             raise DataError(f"{path}: is empty (0 bytes), not an image")
+        _check_png_chunks(path, status.st_size)
         return Image.open(path, formats=_FORMATS)
     except DataError:
         raise
