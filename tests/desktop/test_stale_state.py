@@ -183,3 +183,39 @@ def test_interpolate_preview_matches_strip_after_models_arrive_while_hidden(qtbo
     qtbot.keyClick(tab.frame_slider, Qt.Key.Key_Right)
     assert tab.frame_slider.value() == 4 and preview_matches_highlight(tab)
 
+
+
+def test_main_window_tabs_forget_dataset_a(qtbot, ready_state, tiny_dataset, settings, tmp_path):
+    """Every tab of the real window, visited with A and again with B (other class names)."""
+    from desktop.main_window import MainWindow
+
+    window = MainWindow(ready_state, settings, restore_session=False)
+    window.confirm_close = False
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    tabs = window.tabs
+
+    def visit_all() -> None:
+        for index in range(tabs.count()):
+            if tabs.isTabVisible(index) and tabs.isTabEnabled(index):
+                tabs.setCurrentIndex(index)
+                qtbot.wait(50)
+
+    visit_all()
+    data = dataset_b("labelled")
+    ready_state.set_dataset(data)
+    done = drain(train(data, ModelConfig(hidden=(32,), latent_dim=8, image_shape=data.image_shape),
+                       TrainConfig(epochs=1, batch_size=100, device="cpu"), out_dir=tmp_path / "b"))
+    ready_state.set_checkpoint(load_checkpoint(done.checkpoint))
+    visit_all()
+    qtbot.waitUntil(lambda: not ready_state.runner.active, timeout=WAIT)
+    stale = {}
+    for index in range(tabs.count()):
+        tabs.setCurrentIndex(index)
+        qtbot.wait(20)
+        texts = " | ".join(visible_texts(tabs.widget(index)))
+        found = [name for name in tiny_dataset.class_names if name in texts]
+        if found:
+            stale[tabs.tabText(index)] = found
+    assert not stale, f"tabs still showing dataset A's class names: {stale}"
