@@ -28,7 +28,7 @@ from genai_engine.families.base import Encoder, LatentDecoder, prior_samples
 from genai_engine.files import atomic_write_text
 from genai_engine.latent import slerp
 from genai_engine.report_charts import Series, bar_chart, line_chart
-from genai_engine.sampling import image_grid
+from genai_engine.sampling import image_grid, sample_model
 
 ACTIVE_KL = 0.01  # nats: a latent unit with less KL than this carries (almost) no information
 
@@ -252,8 +252,7 @@ def build_report(checkpoint: Checkpoint, dataset: Dataset | None = None, *, metr
     # KL per dimension is what an amortised posterior (an encoder) spends on each latent
     kl_html, active = _kl_section(_checkpoint_kl(checkpoint) if encoder else None)
 
-    labels = np.arange(n_samples) % config.num_classes if model.conditional else None
-    samples = model.sample(n_samples, seed, labels=labels)
+    samples = sample_model(model, n_samples, seed)
     columns = _columns_for(n_samples)
     images = [_figure(image_grid(samples, columns), f"{n_samples} samples "
                       f"(seed {seed})" + (", classes in turn" if model.conditional else ""),

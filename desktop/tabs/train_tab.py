@@ -55,6 +55,7 @@ from genai_engine.families import get_family
 from genai_engine.families.base import Encoder, Snapshot
 from genai_engine.files import atomic_write_text
 from genai_engine.resources import user_data_dir
+from genai_engine.sampling import sample_model
 from genai_engine.training import PREVIEW_COUNT, EpochRecord, StepRecord, TrainingDone, train
 
 log = logging.getLogger(__name__)
@@ -416,11 +417,8 @@ class TrainTab(QWidget):
                 mean, _ = model.encode(images, labels)
                 return np.concatenate([images, model.decode(mean, labels)])
         else:
-            count = 2 * PREVIEW_COUNT
-            labels = np.arange(count) % model.config.num_classes if model.conditional else None
-
             def work():
-                return model.sample(count, seed=0, labels=labels)
+                return sample_model(model, 2 * PREVIEW_COUNT, seed=0)
 
         def shown(preview) -> None:
             if generation == self._preview_generation and self.run_state == IDLE:
