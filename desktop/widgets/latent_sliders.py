@@ -121,6 +121,7 @@ class LatentSliders(QScrollArea):
         for row in self._rows:
             for widget in row.widgets:
                 self._grid.removeWidget(widget)
+                widget.hide()  # deleteLater waits for the event loop: gone from view at once
                 widget.deleteLater()
         for r in range(self._grid.rowCount()):
             self._grid.setRowStretch(r, 0)
