@@ -12,9 +12,18 @@ from genai_engine.errors import GenAIError
 from genai_engine.files import atomic_write
 
 
+def require_images(model) -> None:
+    """Refuse a snapshot that draws no images (a character model), in one sentence."""
+    from genai_engine.families.base import TextGenerator
+
+    if isinstance(model, TextGenerator):
+        raise GenAIError("a character model writes text, not images; use genai-lab generate")
+
+
 def sample_model(model, n: int, seed: int = 0, batch_size: int = 1000) -> np.ndarray:
     """n samples of a snapshot of any family (a ``GenerativeModel``) as uint8 (N, H, W, C);
     class labels cycle 0, 1, ... for a conditional model."""
+    require_images(model)
     if n < 1:
         raise GenAIError(f"the number of samples must be at least 1, got {n}")
     labels = np.arange(n) % model.config.num_classes if model.conditional else None

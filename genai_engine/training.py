@@ -31,7 +31,7 @@ from genai_engine.errors import (
     StorageError,
     TrainingDiverged,
 )
-from genai_engine.families import DEFAULT_FAMILY, get_family
+from genai_engine.families import DEFAULT_FAMILY, family_names, get_family
 from genai_engine.families.base import Batch
 from genai_engine.files import check_writable
 from genai_engine.run_record import RunRecord
@@ -174,8 +174,10 @@ def train(
         _check_resume(resume, dataset)
         family, model_config = resume.family, resume.model_config
     spec = get_family(family)
+    check_family_takes(dataset, spec.name)
     if model_config is None:
         model_config = spec.default_config(dataset)
+    _check_vocabulary(model_config, dataset)
     if tuple(model_config.image_shape) != tuple(dataset.image_shape):
         raise GenAIError(
             f"the model expects images of shape {tuple(model_config.image_shape)} (C, H, W) but "
@@ -378,6 +380,31 @@ def train(
     )
     recorder.finish(done)
     yield done
+
+
+def check_family_takes(dataset: Dataset, family: str) -> None:
+    """Refuse a text corpus for a family without character models (its config has no
+    ``vocabulary``), in one sentence, before a config is made for the data."""
+    if dataset.vocabulary is not None and not _takes_text(family):
+        takes = " or ".join(name for name in family_names() if _takes_text(name))
+        raise GenAIError(f"a text corpus trains only with --family {takes}; {dataset.name} is text")
+
+
+def _takes_text(family: str) -> bool:
+    return "vocabulary" in get_family(family).config_type.__dataclass_fields__
+
+
+def _check_vocabulary(model_config, dataset: Dataset) -> None:
+    """A character model trains on the corpus it was made for; an image model on images."""
+    vocabulary = getattr(model_config, "vocabulary", "") or None
+    if vocabulary == dataset.vocabulary:
+        return
+    if dataset.vocabulary is None:
+        raise GenAIError("a character model trains on a text corpus, not on images")
+    if vocabulary is None:
+        raise GenAIError(f"{dataset.name} is a text corpus, and this is an image model; make the "
+                         "model for the corpus (its characters)")
+    raise GenAIError(f"the model's characters differ from those of {dataset.name}; make a new model for it")
 
 
 def _append(history: dict[str, list[float]], **values: float) -> None:

@@ -21,3 +21,12 @@ def make_toy_dataset(n_train: int = 512, n_test: int = 128, size: int = 12, seed
     return Dataset("toy", split(n_train), split(n_test), class_names=["small", "medium", "large"])
 
 
+
+
+def make_toy_text(sentences: int = 150, seed: int = 0) -> str:
+    """Short sentences from a dozen words, one per line (~3,000 characters): a corpus a tiny
+    character model learns in a few steps."""
+    rng = np.random.default_rng(seed)
+    words = [["the cat", "a dog", "my bird"], ["sat", "ran", "slept"], ["mat", "park", "tree"]]
+    lines = ["{} {} on the {}.".format(*(rng.choice(choices) for choices in words)) for _ in range(sentences)]
+    return "\n".join(lines) + "\n"

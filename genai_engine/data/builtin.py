@@ -1,10 +1,13 @@
-"""Datasets shipped inside ``resources/datasets/`` so the app works offline with nothing installed."""
+"""Datasets shipped inside ``resources/datasets/`` so the app works offline with nothing installed,
+and text corpora that ship with Python itself (``BUILTIN_CORPORA``, see ``text.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from genai_engine.data.text import python_docs_text
 from genai_engine.resources import resources_dir
 
 
@@ -40,8 +43,30 @@ BUILTIN_DATASETS: dict[str, BuiltinDataset] = {
 }
 
 
+@dataclass(frozen=True)
+class BuiltinCorpus:
+    """A text corpus that needs no file: ``text()`` gives it (``text.text_dataset`` cuts it)."""
+
+    name: str
+    text: Callable[[], str]
+    description: str
+    licence: str
+
+
+BUILTIN_CORPORA: dict[str, BuiltinCorpus] = {
+    "python-docs": BuiltinCorpus(
+        name="python-docs",
+        text=python_docs_text,
+        description="Python's help() topics from the standard library's pydoc_data (about 465,000 "
+        "characters of English and code): a text corpus for the character model",
+        licence="PSF licence: ships with every Python",
+    ),
+}
+
+
 def builtin_dataset_names() -> list[str]:
-    return list(BUILTIN_DATASETS)
+    """Every built-in name: the image datasets, then the text corpora."""
+    return [*BUILTIN_DATASETS, *BUILTIN_CORPORA]
 
 
 def _key(name: str) -> str:
@@ -55,3 +80,9 @@ def find_builtin(spec: str) -> BuiltinDataset | None:
         if _key(dataset.name) == key:
             return dataset
     return None
+
+
+def find_corpus(spec: str) -> BuiltinCorpus | None:
+    """The built-in text corpus ``spec`` names (as ``find_builtin``), or None."""
+    key = _key(spec)
+    return next((corpus for corpus in BUILTIN_CORPORA.values() if _key(corpus.name) == key), None)

@@ -48,13 +48,18 @@ class Dataset:
     fingerprint: str = field(default="")
     # What the reader changed to make the data uniform (resized, converted); shown by the CLI/app.
     notes: list[str] = field(default_factory=list)
+    # A text corpus (``data/text.py``): its characters in id order, the "images" being windows of
+    # character ids, (N, 1, L, 1). None for images.
+    vocabulary: str | None = None
 
     def __post_init__(self) -> None:
         if self.train.image_shape != self.test.image_shape:
             raise ValueError("train and test images differ in shape")
         if not self.fingerprint:
+            # images keep the fingerprint they had before text existed (checkpoints record it)
+            text = [] if self.vocabulary is None else [np.frombuffer(self.vocabulary.encode(), np.uint8)]
             self.fingerprint = fingerprint_arrays(
-                self.train.images, self.train.labels, self.test.images, self.test.labels
+                self.train.images, self.train.labels, self.test.images, self.test.labels, *text
             )
 
     @property

@@ -1,4 +1,4 @@
-"""``load_dataset`` and ``read_image_set``: one entry point for every kind of image data.
+"""``load_dataset`` and ``read_image_set``: one entry point for every kind of image data (and text).
 
 A spec is a built-in name (``fashion-mnist``; names win over a same-named relative path, write
 ``./fashion-mnist`` for the folder) or a path to:
@@ -11,7 +11,9 @@ A spec is a built-in name (``fashion-mnist``; names win over a same-named relati
 - a folder of PNG/JPEG images, flat, per class, and/or split in ``train/`` and ``test/``: see
   ``image_folder.py``;
 - an ``.npz`` with ``images`` (and optional ``labels``, ``test_images``, ``test_labels``,
-  ``class_names``): see ``npz.py``.
+  ``class_names``): see ``npz.py``;
+- a text corpus, a UTF-8 ``.txt`` file or the built-in ``python-docs``: windows of ``context``
+  character ids and the corpus's ``vocabulary``, for a character model; see ``text.py``.
 
 Every dataset has a test split: a source without one gets 10 % held out (``splits.py``).
 Sizes and channels are made uniform by one rule (``arrays.py``): ``image_size`` square if given,
@@ -38,9 +40,11 @@ from genai_engine.data.arrays import freeze, image_array, label_array, unify
 from genai_engine.data.bounded_io import open_data
 from genai_engine.data.builtin import (
     BUILTIN_DATASETS,
+    BuiltinCorpus,
     BuiltinDataset,
     builtin_dataset_names,
     find_builtin,
+    find_corpus,
 )
 from genai_engine.data.dataset import Dataset, DataWarning, ImageSet
 from genai_engine.data.idx import (
@@ -59,6 +63,7 @@ from genai_engine.data.image_folder import (
 from genai_engine.data.limits import MAX_CLASSES
 from genai_engine.data.npz import read_npz
 from genai_engine.data.splits import hold_out
+from genai_engine.data.text import DEFAULT_CONTEXT, is_text_file, load_text, text_dataset
 from genai_engine.errors import DataError
 
 __all__ = [
@@ -69,17 +74,26 @@ __all__ = [
     "read_image_set",
 ]
 
-_cache: dict[tuple[str, int | None], Dataset] = {}
+_cache: dict[tuple[str, int | None], Dataset] = {}  # (name, image size or context)
 _cache_lock = threading.Lock()  # the app may ask from several worker threads at once
 
 
-def load_dataset(spec: str | os.PathLike, image_size: int | None = None) -> Dataset:
-    """The dataset ``spec`` names, with train and test splits, as uint8 (N, H, W, C) arrays."""
+def load_dataset(spec: str | os.PathLike, image_size: int | None = None,
+                 context: int | None = None) -> Dataset:
+    """The dataset ``spec`` names, with train and test splits, as uint8 (N, H, W, C) arrays.
+    ``context`` is a text corpus's window in characters (default 64, ``text.DEFAULT_CONTEXT``;
+    images ignore it)."""
     builtin = _builtin(spec)
+    if isinstance(builtin, BuiltinCorpus):
+        _no_image_size(builtin.name, image_size)
+        return _load_corpus(builtin, context or DEFAULT_CONTEXT)
     if builtin is not None:
         return _load_builtin(builtin, image_size)
     path = _existing(spec)
     notes: list[str] = []
+    if path.is_file() and is_text_file(path):
+        _no_image_size(path, image_size)
+        return _finish(load_text(path, context or DEFAULT_CONTEXT))
     if path.is_dir():
         found = find_idx_files(path, list_folder(path)[0])
         if found is not None:
@@ -111,9 +125,13 @@ def read_image_set(spec: str | os.PathLike, image_size: int | None = None) -> Im
     built-in name (its test split).
     """
     builtin = _builtin(spec)
+    if isinstance(builtin, BuiltinCorpus):
+        raise DataError(f"{builtin.name}: is a text corpus, not a set of images")
     if builtin is not None:
         return _load_builtin(builtin, image_size).test
     path = _existing(spec)
+    if path.is_file() and is_text_file(path):
+        raise DataError(f"{path}: is a text file, not a set of images")
     notes: list[str] = []
     if path.is_dir():
         found = find_idx_files(path, list_folder(path)[0])
@@ -145,10 +163,15 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _builtin(spec: str | os.PathLike) -> BuiltinDataset | None:
+def _builtin(spec: str | os.PathLike) -> BuiltinDataset | BuiltinCorpus | None:
     if isinstance(spec, str) and "/" not in spec and os.sep not in spec:
-        return find_builtin(spec)
+        return find_builtin(spec) or find_corpus(spec)
     return None
+
+
+def _no_image_size(source: object, image_size: int | None) -> None:
+    if image_size is not None:
+        raise DataError(f"{source}: is a text corpus, which has no image size; leave --image-size out")
 
 
 def _existing(spec: str | os.PathLike) -> Path:
@@ -181,7 +204,7 @@ def _file_kind(path: Path) -> str:
         return "idx"
     raise DataError(
         f"{path}: unsupported file; expected an .npz, an IDX images file (…-images-idx3-ubyte"
-        "[.gz]) or a folder of IDX files or PNG/JPEG images"
+        "[.gz]), a folder of IDX files or PNG/JPEG images, or a UTF-8 .txt text"
     )
 
 
@@ -204,6 +227,14 @@ def _load_builtin(builtin: BuiltinDataset, image_size: int | None) -> Dataset:
             dataset = _read_builtin(builtin)
         _cache[key] = dataset
         return dataset
+
+
+def _load_corpus(corpus: BuiltinCorpus, context: int) -> Dataset:
+    key = (corpus.name, context)
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = _finish(text_dataset(corpus.name, corpus.text(), corpus.name, context))
+        return _cache[key]
 
 
 def _read_builtin(builtin: BuiltinDataset) -> Dataset:

@@ -109,10 +109,29 @@ class Completer(Protocol):
                  labels=None, **knobs) -> np.ndarray: ...
 
 
+@runtime_checkable
+class TextGenerator(Protocol):
+    """Writes text one character at a time (a character model): the next character's distribution
+    before and after the sampling knobs, streamed generation, and exact bits per character. It
+    is not a ``GenerativeModel``: it draws no images."""
+
+    vocabulary: str  # the characters it knows, in id order
+    context: int  # the window it was trained on, in characters
+
+    def next_distribution(self, prompt: str, temperature: float = 1.0, top_k: int = 0,
+                          top_p: float = 1.0) -> tuple[list[str], np.ndarray, np.ndarray]: ...
+
+    def generate(self, prompt: str, length: int, temperature: float = 1.0, top_k: int = 0,
+                 top_p: float = 1.0, seed: int = 0, use_cache: bool = True) -> Iterator[str]: ...
+
+    def bits_per_char(self, text: str) -> float: ...
+
+
 def capabilities(model) -> dict[str, bool]:
     """What a snapshot can do, by name (for messages and reports)."""
     return {"latent": isinstance(model, LatentDecoder), "encoder": isinstance(model, Encoder),
             "likelihood": isinstance(model, DensityModel), "inversion": isinstance(model, Invertible),
+            "text": isinstance(model, TextGenerator),
             "conditional": bool(getattr(model, "conditional", False))}
 
 
@@ -132,6 +151,10 @@ class Snapshot:
     """A private copy of a model on a device, numpy in and out, under inference mode."""
 
     family: ClassVar[str]
+    # The family's network and config dataclass: a subclass names their types (``model: VAE``),
+    # since torch types an undeclared attribute of a module as ``Tensor | Module``.
+    model: Any
+    config: Any
 
     def __init__(self, model: nn.Module, device: str = "cpu", class_names: list[str] | None = None) -> None:
         self.device = resolve_device(device)
@@ -320,6 +343,10 @@ class Family(ABC):
 
     def default_config(self, dataset) -> Any:
         return self.config_type(image_shape=dataset.image_shape)
+
+    def train_defaults_for(self, dataset) -> dict[str, Any]:
+        """``train_defaults`` for ``dataset``: a family that also trains on text may differ there."""
+        return dict(self.train_defaults)
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """The family's own ``genai-lab train`` options. Families share one parser that lets a

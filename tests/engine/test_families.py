@@ -147,7 +147,7 @@ def test_a_family_added_as_one_folder_trains_saves_samples_and_is_measured(extra
     snapshot = checkpoint.snapshot()
     assert isinstance(snapshot, GenerativeModel)
     assert capabilities(snapshot) == {"latent": False, "encoder": False, "likelihood": False,
-                                      "inversion": False, "conditional": False}
+                                      "inversion": False, "text": False, "conditional": False}
     samples = snapshot.sample(5, seed=1)
     assert samples.shape == (5, 28, 28, 1) and samples.dtype == np.uint8
     assert np.array_equal(samples, checkpoint.snapshot().sample(5, seed=1))

@@ -6,7 +6,8 @@ Input position ``i`` holds the token before pixel ``i`` (a start token at 0: one
 conditional model, so the class token "prompts" the image) plus a learned position embedding;
 the output at ``i`` is the logits of pixel ``i`` over the K levels. Causal attention lets
 position ``i`` see inputs ``0..i`` only, so one forward pass scores every pixel given the ones
-before it (teacher forcing), and the log-likelihood of an image is exact.
+before it (teacher forcing), and the log-likelihood of an image is exact. A character model
+(``config.vocabulary``) is the same network over a window of character ids, K = the characters.
 
 Sampling feeds one token at a time. ``run(inputs, cache)`` keeps every layer's keys and values
 of the positions already seen, so each new pixel costs one position's work instead of a
@@ -111,14 +112,20 @@ class PixelTransformer(nn.Module):
                 nn.init.normal_(proj.weight, std=INIT_STD / math.sqrt(2 * config.layers))
 
     # --- images <-> tokens ---------------------------------------------------------------
+    @property
+    def _grid(self) -> int:
+        """The values [0, 1] is divided into: K levels, or for text the 256 uint8 values that
+        hold character ids exactly (an id i arrives from the trainer as i / 255)."""
+        return 256 if self.config.is_text else self.config.levels
+
     def to_tokens(self, x: torch.Tensor) -> torch.Tensor:
         """Images (B, C, H, W) in [0, 1] -> tokens (B, C*H*W) in raster order, channels interleaved."""
-        return quantise(x, self.config.levels).permute(0, 2, 3, 1).flatten(1)
+        return quantise(x, self._grid).permute(0, 2, 3, 1).flatten(1)
 
     def to_images(self, tokens: torch.Tensor) -> torch.Tensor:
         """Tokens (B, C*H*W) -> images (B, C, H, W) in [0, 1] (fractional levels give in-between greys)."""
         c, h, w = self.config.image_shape
-        return dequantise(tokens, self.config.levels).view(-1, h, w, c).permute(0, 3, 1, 2)
+        return dequantise(tokens, self._grid).view(-1, h, w, c).permute(0, 3, 1, 2)
 
     def start_tokens(self, labels: torch.Tensor | None, batch: int, device) -> torch.Tensor:
         """The token every image starts from: its class's for a conditional model, (B,)."""
