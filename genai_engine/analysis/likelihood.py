@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
@@ -119,6 +119,14 @@ def parse_ks(text: str | Sequence[int]) -> tuple[int, ...]:
     if any(not 1 <= k <= MAX_K for k in values):
         raise GenAIError(f"each k must be between 1 and {MAX_K:,}, got {values}")
     return tuple(sorted(set(values)))
+
+
+def importance_weighted(model) -> bool:
+    """Whether ``estimate_nll`` takes ``model``: a VAE, whose encoder's posterior is the proposal
+    of the importance weights. Other likelihoods are scored as they are (``score_nll``): an
+    autoregressive model's exact one, or a diffusion model's bound (its encoder, DDIM
+    inversion, is deterministic and gives no posterior to weight)."""
+    return isinstance(getattr(model, "model", model), VAE)
 
 
 def unwrap_model(model) -> tuple[VAE, torch.device]:
@@ -292,6 +300,17 @@ class ScoredNLL:
     @property
     def bits_per_dim(self) -> float:
         return self.nll / (self.pixels * math.log(2))
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "bits_per_dim": self.bits_per_dim}
+
+
+def format_scored(result: ScoredNLL) -> str:
+    """The CLI's lines for a likelihood the model gives directly."""
+    note = " (cancelled: partial)" if result.cancelled else ""
+    return (f"NLL {result.nll:.2f} ± {result.nll_stderr:.2f} nats per image, {result.bits_per_dim:.4f} "
+            f"bits/dim ({'an upper bound' if result.kind == 'bound' else result.kind})\n"
+            f"{result.n_images:,} images, {result.seconds:.1f} s{note}")
 
 
 def score_nll(model, images: np.ndarray, labels: np.ndarray | None = None, *, batch_size: int = 100,

@@ -149,20 +149,20 @@ class DiffusionFamily(Family):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         d = DiffusionConfig()
         group = parser.add_argument_group("Diffusion (--family diffusion)")
-        group.add_argument("--unet-width", type=int, default=d.width, help=f"channels of the first U-Net "
-                           f"level (default {d.width})")
+        group.add_argument("--unet-width", type=int, default=d.width,
+                           help="channels of the first U-Net level")
         group.add_argument("--unet-levels", type=int, default=None,
                            help="U-Net resolutions (default: 3, or 4 from 64 pixels, as the image allows)")
-        group.add_argument("--unet-blocks", type=int, default=d.blocks, help=f"residual blocks per level "
-                           f"(default {d.blocks})")
+        group.add_argument("--unet-blocks", type=int, default=d.blocks, help="residual blocks per level")
         group.add_argument("--no-unet-attention", action="store_true",
                            help="no self-attention at the lowest resolution")
-        group.add_argument("--timesteps", type=int, default=d.timesteps, help=f"noise steps T (default "
-                           f"{d.timesteps})")
-        group.add_argument("--noise-schedule", choices=SCHEDULES, default=d.schedule)
+        group.add_argument("--timesteps", type=int, default=d.timesteps, help="noise steps T")
+        group.add_argument("--noise-schedule", choices=SCHEDULES, default=d.schedule,
+                           help="how the noise level grows over the steps")
         group.add_argument("--prediction", choices=("eps", "v"), default=d.prediction,
                            help="predict the noise (eps) or the velocity (v)")
-        group.add_argument("--ema-decay", type=float, default=d.ema_decay)
+        group.add_argument("--ema-decay", type=float, default=d.ema_decay,
+                           help="EMA decay of the weights that sample (0: the latest weights)")
         group.add_argument("--cond-drop", type=float, default=d.cond_drop,
                            help="share of labels hidden in training, for classifier-free guidance")
 

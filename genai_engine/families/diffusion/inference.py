@@ -3,7 +3,8 @@
 ``decode(z)`` runs the configured sampler from the flat noise z (C*H*W,), so ``sample(n, seed)``
 is ``decode(prior_samples(n, D, seed))`` as in every latent family; under DDIM with eta = 0 (or
 DPM-Solver++) the map is the deterministic probability-flow ODE, and ``encode`` inverts it by
-DDIM inversion. ``denoising_film`` records every step of one reverse process.
+DDIM inversion. ``denoising_film`` records every step of one reverse process. ``nll`` is the
+variational bound on the likelihood (``diffusion.likelihood``), so it is a ``DensityModel``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import torch
 
 from genai_engine.errors import GenAIError
 from genai_engine.families.base import LatentSnapshot, prior_samples
+from genai_engine.families.diffusion.likelihood import DEFAULT_TERMS, image_generators, variational_bound
 from genai_engine.families.diffusion.samplers import SamplingSettings, ddim_invert, timestep_sequence
+from genai_engine.families.diffusion.schedule import alphas_cumprod
 from genai_engine.tensors import images_to_tensor, to_uint8_images, to_unit
 
 
@@ -32,11 +35,27 @@ class DenoisingFilm:
 class DiffusionInference(LatentSnapshot):
     family = "diffusion"
     latent_kind = "noise"
+    likelihood_kind = "bound"  # the variational bound of Ho et al., an upper bound on -log P(x)
 
     def __init__(self, model, device: str = "cpu", class_names=None) -> None:
         super().__init__(model, device, class_names)
         self.model.unet = None  # only the EMA network samples; the trained one is dead weight here
         self.model.to(memory_format=torch.channels_last)  # faster convolutions: bench_diffusion.py
+        self._bound_terms: int | None = DEFAULT_TERMS
+
+    @property
+    def bound_terms(self) -> int | None:
+        """Timesteps per image that estimate the bound's sum over t (``diffusion.likelihood``);
+        None sums all T - 1 of them (exact up to the noise draws, T network evaluations per image)."""
+        return self._bound_terms
+
+    @bound_terms.setter
+    def bound_terms(self, terms: int | None) -> None:
+        if terms is not None and (isinstance(terms, bool) or not isinstance(terms, (int, np.integer))
+                                  or terms < 1):
+            raise GenAIError(f"the bound's timesteps per image must be a whole number of at least 1 "
+                             f"(or all), got {terms!r}")
+        self._bound_terms = None if terms is None else int(terms)
 
     @property
     def parameter_count(self) -> int:
@@ -105,6 +124,25 @@ class DiffusionInference(LatentSnapshot):
             codes.append(z.flatten(1).float().cpu().numpy())
         z = np.concatenate(codes) if codes else np.zeros((0, self.latent_dim), np.float32)
         return z, np.zeros_like(z)
+
+    @torch.inference_mode()
+    def nll(self, images: np.ndarray, labels=None, batch_size: int = 250) -> np.ndarray:
+        """The variational bound on -log P(x) of uint8 images (N, H, W, C), nats per image,
+        float64 (N,): with ``bound_terms`` timesteps per image an unbiased estimate of it, from
+        noise seeded by each image, so an image scores the same in any batch. The EMA network
+        of the samplers with clipped predictions, at guidance 1 (the model itself): for a
+        conditional model with labels, -log P(x | y)."""
+        config = self.config
+        abar = alphas_cumprod(config.timesteps, config.schedule)
+        scores = []
+        for start in range(0, len(images), batch_size):
+            chunk = np.asarray(images[start:start + batch_size])
+            x = images_to_tensor(chunk, "cpu").double() / 127.5 - 1
+            y = None if labels is None else self._labels(labels[start:start + batch_size], len(chunk))
+            bound = variational_bound(self.model.denoiser(y), abar, x, image_generators(chunk),
+                                      self.bound_terms, self.device)
+            scores.append(bound.total.numpy())
+        return np.concatenate(scores) if scores else np.zeros(0)
 
     def reconstruction_error(self, images: np.ndarray, labels=None, batch_size: int = 1000) -> np.ndarray:
         """Per-image mean squared error (pixels in [0, 1]) of DDIM inversion then deterministic

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import math
 
 import torch
 from torch import nn
 
 from genai_engine.families.diffusion.config import DiffusionConfig
 from genai_engine.families.diffusion.samplers import Denoiser, SamplingSettings, StepHook, run
-from genai_engine.families.diffusion.schedule import alphas_cumprod, split_prediction
+from genai_engine.families.diffusion.schedule import alphas_cumprod, root, split_prediction
 from genai_engine.families.diffusion.unet import UNet
 
 
@@ -56,24 +55,26 @@ class DiffusionModel(nn.Module):
                  network: nn.Module | None = None) -> Denoiser:
         """``denoise(x_t, t) -> (eps, x0)`` with the EMA network (or ``network``), classifier-
         free guidance (the conditional and the label-free output in one batch) and, when
-        ``clip``, x0 clipped to the image range with eps made consistent with it."""
+        ``clip``, x0 clipped to the image range with eps made consistent with it. t is one
+        level for the batch (the samplers) or a (B,) tensor of levels (the likelihood bound)."""
         network = network or self.ema
         guided = labels is not None and self.config.num_classes > 0 and guidance != 1.0
         null = None if labels is None else torch.full_like(labels, self.config.num_classes)
 
-        def denoise(x: torch.Tensor, t: int):
-            steps = torch.full((len(x),), t, device=x.device, dtype=torch.long)
+        def denoise(x: torch.Tensor, t: int | torch.Tensor):
+            per_image = isinstance(t, torch.Tensor)  # t (B,): each image at its own level
+            steps = t if per_image else torch.full((len(x),), t, device=x.device, dtype=torch.long)
             if guided:
                 both = network(torch.cat([x, x]), torch.cat([steps, steps]), torch.cat([labels, null]))
                 conditional, free = both.chunk(2)
                 output = free + guidance * (conditional - free)
             else:
                 output = network(x, steps, labels)
-            abar = float(self.abar[t])
+            abar = self.abar[t].view(-1, 1, 1, 1) if per_image else float(self.abar[t])
             eps, x0 = split_prediction(output, x, abar, self.config.prediction)
             if clip:
                 x0 = x0.clamp(-1, 1)
-                eps = (x - math.sqrt(abar) * x0) / math.sqrt(1 - abar)
+                eps = (x - root(abar) * x0) / root(1 - abar)
             return eps, x0
 
         return denoise

@@ -29,7 +29,7 @@ from genai_engine.errors import GenAIError
 SAMPLERS = ("ddim", "ddpm", "dpm++2m")
 MAX_GUIDANCE = 20.0
 
-Denoiser = Callable[[torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
+Denoiser = Callable[[torch.Tensor, int | torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 StepHook = Callable[[torch.Tensor, torch.Tensor], None] | None
 
 

@@ -37,9 +37,14 @@ def velocity(x0: torch.Tensor, noise: torch.Tensor, abar: torch.Tensor) -> torch
     return abar.sqrt() * noise - (1 - abar).sqrt() * x0
 
 
-def split_prediction(output: torch.Tensor, x_t: torch.Tensor, abar: float, prediction: str):
-    """The network's output at one noise level -> (eps, x0)."""
-    a, s = math.sqrt(abar), math.sqrt(1 - abar)
+def root(value: float | torch.Tensor) -> float | torch.Tensor:
+    """Square root of a float (one noise level for the batch) or a tensor (one per image)."""
+    return value.sqrt() if isinstance(value, torch.Tensor) else math.sqrt(value)
+
+
+def split_prediction(output: torch.Tensor, x_t: torch.Tensor, abar: float | torch.Tensor, prediction: str):
+    """The network's output at one noise level (or per image, abar (B, 1, 1, 1)) -> (eps, x0)."""
+    a, s = root(abar), root(1 - abar)
     if prediction == "v":
         return s * x_t + a * output, a * x_t - s * output
     return output, (x_t - s * output) / a
