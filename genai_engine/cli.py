@@ -9,16 +9,16 @@ runtime failure (a bad file, a diverged run, no room), 2 a usage error (argparse
 from __future__ import annotations
 
 import argparse
-import functools
 import importlib
 import sys
 
 from genai_engine import __version__
-from genai_engine.commands.output import HelpFormatter, UsageError
+from genai_engine.commands.output import CommandParser, UsageError
 from genai_engine.errors import GenAIError
 from genai_engine.files import STORAGE_ERRNOS, storage_error
 
-COMMANDS = ("train", "sample", "info", "fid", "weights", "likelihood", "report", "compare")
+COMMANDS = ("train", "sample", "generate", "info", "fid", "weights", "likelihood", "memorisation",
+            "anomalies", "report", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,8 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Run `genai-lab` with no command to open the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"genai-lab {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=functools.partial(
-        argparse.ArgumentParser, formatter_class=HelpFormatter))
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for name in COMMANDS:
         importlib.import_module(f"genai_engine.commands.{name}").register(subparsers)
     return parser

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from genai_engine.analysis.likelihood import sample_log_weights, unwrap_model
+from genai_engine.analysis.likelihood import importance_weighted, sample_log_weights, unwrap_model
 from genai_engine.errors import GenAIError
 from genai_engine.tasks import TaskControl
 from genai_engine.tensors import images_to_tensor, to_unit
@@ -50,6 +50,13 @@ class AnomalyScores:
     method: str
     seconds: float
     cancelled: bool = False
+
+
+def can_score(model) -> bool:
+    """Whether ``score_images`` takes ``model``: it needs a VAE's encoder, decoder likelihood and
+    KL, as the importance-weighted likelihood does (a diffusion model has an encoder and a
+    likelihood bound, but not these)."""
+    return importance_weighted(model)
 
 
 def score_images(model, images: np.ndarray, labels: np.ndarray | None = None, method: str = "recon",
@@ -192,6 +199,15 @@ def roc_auc(normal: np.ndarray, anomalous: np.ndarray) -> float:
     n_pos = len(anomalous)
     u = ranks[len(normal):].sum() - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * len(normal)))
+
+
+def separation(auc: float) -> str:
+    """How well a ROC AUC separates the second set from the first, in words."""
+    if auc >= 0.9:
+        return "well separated"
+    if auc >= 0.7:
+        return "partly separated"
+    return "hardly separated" if auc >= 0.5 else "the second set looks MORE typical"
 
 
 def roc_curve(normal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -26,10 +26,10 @@ def register(subparsers) -> None:
     p.add_argument("checkpoints", nargs="+", metavar="CKPT", help="1 to 4 checkpoints")
     p.add_argument("--dataset", default=None, metavar="DATASET|PATH",
                    help="the data they were trained on (default: the one the checkpoints record)")
-    p.add_argument("--n", type=int, default=1000, help="samples per model (default 1000)")
+    p.add_argument("--n", type=int, default=1000, help="samples per model")
     p.add_argument("--seed", type=int, default=0, help="seed of every model's samples")
     p.add_argument("--features", choices=("domain", "inception"), default="domain",
-                   help="feature network of the table's FID (default: domain)")
+                   help="feature network of the table's FID")
     p.add_argument("--no-inception", action="store_true",
                    help="skip the extra Inception FID (slow on a CPU) even when its weights are installed")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps or cuda:N")

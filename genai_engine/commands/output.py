@@ -26,6 +26,14 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+class CommandParser(argparse.ArgumentParser):
+    """A command's parser: its help shows defaults (``HelpFormatter``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def add_output_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print the result as one JSON object on stdout, and nothing else there")
@@ -48,12 +56,13 @@ def print_json(data: dict) -> None:
 
 
 def print_result(result, formatter, as_json: bool) -> int:
-    """Print ``result`` (``None``: cancelled) and return the command's exit code: the table on
-    stdout, or with ``as_json`` the JSON object on stdout and the table on stderr."""
+    """Print ``result`` (a dict or anything with ``to_dict``; ``None``: cancelled) and return the
+    command's exit code: the table on stdout, or with ``as_json`` the JSON object on stdout and
+    the table on stderr."""
     if result is None:
         print("cancelled", file=sys.stderr)
         return 130
     print(formatter(result), file=sys.stderr if as_json else sys.stdout)
     if as_json:
-        print_json(result.to_dict())
+        print_json(result if isinstance(result, dict) else result.to_dict())
     return 0

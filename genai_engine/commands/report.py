@@ -25,7 +25,7 @@ def register(subparsers) -> None:
                    help="a file with `genai-lab fid --json` output (repeatable)")
     p.add_argument("--likelihood", default=None, metavar="JSON",
                    help="a file with `genai-lab likelihood --json` output")
-    p.add_argument("--samples", type=int, default=64, help="prior samples in the grid (default 64)")
+    p.add_argument("--samples", type=int, default=64, help="prior samples in the grid")
     p.add_argument("--seed", type=int, default=0, help="seed of the sample grid")
     p.add_argument("--title", default=None, help="the title at the top of the report")
     p.set_defaults(func=run)

@@ -29,6 +29,7 @@ _NOT_GIVEN = object()  # marks a family option the command line did not give (un
 
 
 def register(subparsers) -> None:
+    from genai_engine.data.text import DEFAULT_CONTEXT
     from genai_engine.families import DEFAULT_FAMILY, family_names, get_family
     from genai_engine.training import TrainConfig  # dataclass defaults are the app's defaults
 
@@ -37,10 +38,12 @@ def register(subparsers) -> None:
                               description="Train (or resume) a generative model of one family.")
     p.add_argument("--config", default=None, metavar="RUN.json|RUN.toml",
                    help="read the settings (family, dataset, model, training) from a run record's "
-                   "run.json or a .toml of the same shape; options given here win")
+                   "run.json or a .toml of the same shape; options given here win (default: "
+                   "none, the options alone)")
     p.add_argument("--family", choices=family_names(), default=DEFAULT_FAMILY, help="the model family")
     p.add_argument("--dataset", default="fashion-mnist",
-                   help="built-in name (fashion-mnist) or a path: IDX folder/file, image folder, .npz")
+                   help="built-in name (fashion-mnist, python-docs) or a path: IDX folder/file, image "
+                   "folder, .npz, or a UTF-8 .txt text (text trains with --family autoregressive)")
     p.add_argument("--beta", type=float, default=d.beta, help="weight of the KL term (beta-VAE)")
     p.add_argument("--conditional", action="store_true", help="condition on class labels")
     p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the family's)")
@@ -53,11 +56,16 @@ def register(subparsers) -> None:
                         "training split, or the family's)")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed of weights, batches and noise")
     p.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
-    p.add_argument("--image-size", type=int, default=None, help="resize image folders to this size")
+    p.add_argument("--image-size", type=int, default=None, help="resize image folders to this size "
+                   "(default: their own size)")
+    p.add_argument("--context", type=int, default=None, metavar="CHARS",
+                   help=f"a text corpus's window in characters, the model's context (default "
+                   f"{DEFAULT_CONTEXT}; a resumed run keeps its own)")
     p.add_argument("--out", default=None, metavar="FOLDER",
                    help=f"run folder for checkpoint.pt, run.json and metrics.jsonl (default: a new "
                    f"{RUNS_ROOT}/<time>-<dataset> folder; with --resume, the checkpoint's folder)")
-    p.add_argument("--resume", default=None, metavar="CKPT", help="continue this checkpoint's run")
+    p.add_argument("--resume", default=None, metavar="CKPT", help="continue this checkpoint's run (default: "
+                   "start a new one)")
     p.add_argument("--overwrite", action="store_true",
                    help="start afresh in an --out folder that already holds a checkpoint")
     add_output_arguments(p)
@@ -132,11 +140,14 @@ def _train(args, dist, device: str) -> int:
     from genai_engine.checkpoints import load_checkpoint
     from genai_engine.data import load_dataset
     from genai_engine.families import get_family
-    from genai_engine.training import TrainConfig, train
+    from genai_engine.training import TrainConfig, check_family_takes, train
 
-    dataset = load_dataset(args.dataset, image_size=args.image_size)
     resume = load_checkpoint(args.resume) if args.resume else None
+    dataset = load_dataset(args.dataset, image_size=args.image_size, context=_context(args, resume))
+    if args.context and dataset.vocabulary is None:
+        raise UsageError("--context applies to a text corpus only; leave it out for images")
     family = get_family(resume.family if resume else args.family)
+    check_family_takes(dataset, family.name)
     if args.conditional and not dataset.num_classes:
         raise GenAIError("--conditional needs a dataset with class labels")
     if resume:
@@ -147,7 +158,7 @@ def _train(args, dist, device: str) -> int:
         model_config = family.config_from_args(args, dataset)
     given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "schedule": args.schedule,
              "epoch_images": args.epoch_images}
-    settings = {**TrainConfig().to_dict(), **family.train_defaults,
+    settings = {**TrainConfig().to_dict(), **family.train_defaults_for(dataset),
                 **{k: v for k, v in given.items() if v is not None}}
     train_config = TrainConfig(**{**settings, "beta": args.beta, "seed": args.seed, "device": device})
     out = run_folder(args, dataset.name, dist)
@@ -190,6 +201,16 @@ def _train(args, dist, device: str) -> int:
                 if summary["test_loss"] is not None else "")
         print(f"done: {family.title}, {done.epochs} epochs{loss}, checkpoint {done.checkpoint}")
     return 0
+
+
+def _context(args, resume) -> int | None:
+    """--context, else the window of the model resumed or read from --config (the last of its
+    image shape; images ignore it), else None: the default."""
+    if args.context:
+        return args.context
+    model_config = getattr(args, "file_model_config", None) or {}
+    shape = resume.model_config.image_shape if resume else model_config.get("image_shape")
+    return int(shape[-1]) if shape else None
 
 
 def _config_from_file(family, data: dict, path: str):

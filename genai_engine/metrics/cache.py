@@ -109,7 +109,7 @@ def save_entry(entry: RealStatsEntry, root: str | os.PathLike | None = None) -> 
     arrays["info"] = np.asarray(json.dumps(entry.info, sort_keys=True, default=str))
     for k, radii in entry.radii.items():
         arrays[f"radii_k{int(k)}"] = np.asarray(radii, dtype=np.float32)
-    return atomic_write(path, lambda handle: np.savez(handle, **arrays))
+    return atomic_write(path, lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]  # numpy's stubs fear a key named allow_pickle
 
 
 def clear_cache(root: str | os.PathLike | None = None) -> int:

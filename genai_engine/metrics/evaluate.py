@@ -21,6 +21,7 @@ import time
 import warnings as _warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,12 @@ from genai_engine.metrics.real_stats import real_statistics
 from genai_engine.metrics.reservoir import FeatureReservoir
 from genai_engine.metrics.sources import fake_source, real_source
 from genai_engine.metrics.statistics import FeatureStats
+from genai_engine.metrics.stats_file import (
+    NetworkIdentity,
+    inception_identity,
+    is_statistics_file,
+    read_statistics,
+)
 
 FEATURE_CHOICES = ("domain", "inception")
 
@@ -51,6 +58,7 @@ class EvalResult:
     classifier does not fit the images). ``fid_ci`` is a bootstrap interval at
     ``fid_ci_confidence`` over the generated side (``bootstrap.py`` says how it is placed).
     ``warnings`` are sentences for the user (e.g. fewer samples than feature dimensions).
+    ``n_real``/``n_fake`` are 0 for a statistics file that does not record its count (pytorch-fid's).
     """
 
     fid: float
@@ -133,6 +141,10 @@ def evaluate(
     fake: a ``Checkpoint`` (``n`` prior samples, default 10,000, drawn as
         ``sample_images(checkpoint, n, seed)`` would), a path, an ``ImageSet``, a uint8 array
         (``n`` caps it: a seeded random subset), or an iterable of uint8 batches (``n`` = total).
+    Either side may be the path of a feature-statistics ``.npz`` (``save_stats``'s, or
+        pytorch-fid's ``mu``/``sigma``; ``stats_file.py``): it must come from the network of
+        ``features``; FID alone is computed (KID, precision/recall and the interval need
+        feature rows; the Inception Score needs generated images), and ``n`` does not apply.
     features: ``"domain"`` (small Fashion-MNIST CNN, fast; labelled as domain numbers) or
         ``"inception"`` (standard FID: pool3 of the TF Inception, pytorch-fid compatible).
     batch_size: images per forward pass (default: the network's preferred size).
@@ -156,7 +168,8 @@ def evaluate(
         Progress counts this rank's share. ``control`` must not be used with several ranks
         (a rank that stops alone leaves the others waiting).
     save_stats: write the generated images' statistics here (``FeatureStats.save``: ``n``,
-        ``mean``, ``scatter`` and pytorch-fid's ``mu``/``sigma``; rank 0, atomically).
+        ``mean``, ``scatter``, pytorch-fid's ``mu``/``sigma`` and the feature network in
+        ``meta``; rank 0, atomically).
 
     Raises ``GenAIError`` subclasses for what the user can fix (missing weights:
     ``WeightsError`` naming the command to run; unreadable data: ``DataError``).
@@ -177,99 +190,142 @@ def evaluate(
     if features not in FEATURE_CHOICES:
         raise GenAIError(f"unknown feature network {features!r}; choose domain or inception")
     dev = resolve_device(device)
+    real_saved = read_statistics(real) if is_statistics_file(real) else None
+    fake_saved = read_statistics(fake) if is_statistics_file(fake) else None
+    if fake_saved is not None and save_stats is not None:
+        raise GenAIError(f"{fake} already holds statistics: there are none to save")
     yield EvalProgress("loading", 0, 1, elapsed(), f"loading the {features} network")
-    net = load_feature_network(features, dev, inception_weights, domain_weights)
-    classifier = net if getattr(net, "has_logits", False) else None
+    net: Any  # a feature extractor (``metrics.features``: duck-typed), or None with nothing to featurise
+    if real_saved is not None and fake_saved is not None and features == "inception":
+        net = None  # the Inception weights need not even be installed
+        network = inception_identity()
+    else:
+        net = load_feature_network(features, dev, inception_weights, domain_weights)
+        network = NetworkIdentity.of(net)
+    for saved in (real_saved, fake_saved):
+        note = saved.check_network(network) if saved is not None else None
+        warnings += [note] if note else []
+    real_src = fake_src = classifier = None
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
-        real_src = real_source(real, real_split, seed)
-        fake_src = fake_source(fake, n, seed, str(dev))
+        if real_saved is None:
+            real_src = real_source(real, real_split, seed)
+        if fake_saved is None:
+            fake_src = fake_source(fake, n, seed, str(dev))
     warnings += [str(w.message) for w in caught]
-    net.check_images((0, *real_src.shape), "the real images")
-    net.check_images((0, *fake_src.shape), "the generated images")
-    if inception_score_splits and classifier is None:
-        classifier = _classifier_for(fake_src.shape, dev, domain_weights, warnings)
-    if real_src.shape[2] != fake_src.shape[2] or real_src.shape[:2] != fake_src.shape[:2]:
+    if real_src is not None:
+        net.check_images((0, *real_src.shape), "the real images")
+    if fake_src is not None:
+        net.check_images((0, *fake_src.shape), "the generated images")
+        classifier = net if getattr(net, "has_logits", False) else None
+        if inception_score_splits and classifier is None:
+            classifier = _classifier_for(fake_src.shape, dev, domain_weights, warnings)
+    if real_src is not None and fake_src is not None and (
+            real_src.shape[2] != fake_src.shape[2] or real_src.shape[:2] != fake_src.shape[:2]):
         warnings.append(
             f"real images are {_shape_text(real_src.shape)} but generated ones are "
             f"{_shape_text(fake_src.shape)}; the feature network resizes/expands them, "
             "which itself changes the score"
         )
     timings["load"] = elapsed()
-    batch = int(batch_size or net.preferred_batch_size)
+    batch = int(batch_size or (net.preferred_batch_size if net is not None else 1))
     if batch < 1:
         raise GenAIError("batch size must be at least 1")
     of_ranks = f" (rank {rank}'s share of {world})" if dist.enabled else ""
-    yield EvalProgress("loading", 1, 1, elapsed(), f"features: {net.label}")
+    yield EvalProgress("loading", 1, 1, elapsed(), f"features: {network.label}")
 
-    # --- real statistics: cached or computed (real_stats.py) -------------------------------
-    t0 = time.perf_counter()
-    found = yield from real_statistics(
-        real_src, net, batch_size=batch, max_features=max_features, use_cache=use_cache,
-        cache_dir=cache_dir, dist=dist, elapsed=elapsed, cancelled=cancelled, warnings=warnings,
-    )
-    if found is None:
-        return
-    entry, cache_hit = found  # entry is None on ranks other than 0 after a cache hit
-    if not cache_hit:
-        timings["real_features"] = time.perf_counter() - t0
+    # --- real statistics: from the file, cached or computed (real_stats.py) ----------------
+    entry, cache_hit = None, False
+    if real_src is not None:
+        t0 = time.perf_counter()
+        found = yield from real_statistics(
+            real_src, net, batch_size=batch, max_features=max_features, use_cache=use_cache,
+            cache_dir=cache_dir, dist=dist, elapsed=elapsed, cancelled=cancelled, warnings=warnings,
+        )
+        if found is None:
+            return
+        entry, cache_hit = found  # entry is None on ranks other than 0 after a cache hit
+        if not cache_hit:
+            timings["real_features"] = time.perf_counter() - t0
 
     # --- generated features ----------------------------------------------------------------
     t0 = time.perf_counter()
-    fake_stats = FeatureStats(net.dim)
-    fake_rows = FeatureReservoir(max_features, net.dim, seed=seed + 2)
+    fake_stats = FeatureStats(network.dim)
+    fake_rows = FeatureReservoir(max_features, network.dim, seed=seed + 2)
     logits: list[np.ndarray] = []
     logit_positions: list[np.ndarray] = []
-    done, share = 0, fake_src.share(batch, rank, world)
-    for first, images in fake_src.shard(batch, rank, world):
-        if cancelled():
-            yield EvalProgress("cancelled", done, share, elapsed(), "cancelled")
-            return
-        images = np.asarray(images)
-        if images.shape[1:] != fake_src.shape:
-            raise DataError(f"generated images change shape: {images.shape[1:]} after {fake_src.shape}")
-        feats, batch_logits = net.extract(images)
-        if classifier is not None and classifier is not net:
-            _, batch_logits = classifier.extract(images)
-        fake_stats.update_torch(feats)
-        fake_rows.update(feats, first)
-        if batch_logits is not None and inception_score_splits:
-            logits.append(batch_logits.astype(np.float32))
-            logit_positions.append(np.arange(first, first + len(images)))
-        done += len(images)
-        yield EvalProgress(
-            "generated features", done, share, elapsed(),
-            f"generated images {done}/{share}{of_ranks}",
-        )
-    if dist.enabled:
-        fake_stats, fake_rows = fake_stats.all_reduce(dist), fake_rows.gather(dist)
-        if inception_score_splits and classifier is not None:
-            logits = [_gather_in_order(dist, logits, logit_positions, classifier.num_classes)]
-    if fake_stats.n < 2:
-        raise DataError("need at least two generated images")
-    timings["fake_features"] = time.perf_counter() - t0
+    if fake_src is not None:
+        done, share = 0, fake_src.share(batch, rank, world)
+        for first, images in fake_src.shard(batch, rank, world):
+            if cancelled():
+                yield EvalProgress("cancelled", done, share, elapsed(), "cancelled")
+                return
+            images = np.asarray(images)
+            if images.shape[1:] != fake_src.shape:
+                raise DataError(f"generated images change shape: {images.shape[1:]} after {fake_src.shape}")
+            feats, batch_logits = net.extract(images)
+            if classifier is not None and classifier is not net:
+                _, batch_logits = classifier.extract(images)
+            fake_stats.update_torch(feats)
+            fake_rows.update(feats, first)
+            if batch_logits is not None and inception_score_splits:
+                logits.append(batch_logits.astype(np.float32))
+                logit_positions.append(np.arange(first, first + len(images)))
+            done += len(images)
+            yield EvalProgress(
+                "generated features", done, share, elapsed(),
+                f"generated images {done}/{share}{of_ranks}",
+            )
+        if dist.enabled:
+            fake_stats, fake_rows = fake_stats.all_reduce(dist), fake_rows.gather(dist)
+            if inception_score_splits and classifier is not None:
+                logits = [_gather_in_order(dist, logits, logit_positions, classifier.num_classes)]
+        if fake_stats.n < 2:
+            raise DataError("need at least two generated images")
+        timings["fake_features"] = time.perf_counter() - t0
     if not dist.is_main:
         return  # rank 0 computes the metrics from the summed statistics
-    if save_stats is not None:
-        meta = {"features": net.network_id, "source": fake_src.name, "seed": seed}
+    if save_stats is not None and fake_src is not None:
+        meta = {"feature_network_id": network.network_id, "preprocessing": network.preprocessing,
+                "feature_label": network.label, "source": fake_src.name, "seed": seed}
         atomic_write(save_stats, lambda handle: fake_stats.save(handle, meta))
 
     # --- metrics ---------------------------------------------------------------------------
-    real_stats, real_rows = entry.stats, entry.features
-    fake_feats = fake_rows.rows
-    n_real, n_fake = real_stats.n, fake_stats.n
+    if real_saved is not None:
+        real_mean, real_cov, n_real, real_rows = (real_saved.mean, real_saved.covariance,
+                                                  real_saved.n or 0, None)
+    else:
+        assert entry is not None  # rank 0 has it, cached or computed
+        real_mean, real_cov = entry.stats.mean, entry.stats.covariance
+        n_real, real_rows = entry.stats.n, entry.features
+    if fake_saved is not None:
+        fake_mean, fake_cov, n_fake, fake_feats = (fake_saved.mean, fake_saved.covariance,
+                                                   fake_saved.n or 0, None)
+    else:
+        fake_mean, fake_cov = fake_stats.mean, fake_stats.covariance
+        n_fake, fake_feats = fake_stats.n, fake_rows.rows
     for side, count in (("real", n_real), ("generated", n_fake)):
-        if count < net.dim:
+        if 0 < count < network.dim:
             warnings.append(
-                f"only {count} {side} images for {net.dim}-d features: the covariance is "
+                f"only {count} {side} images for {network.dim}-d features: the covariance is "
                 "singular and FID is strongly biased upwards; use at least "
-                f"{net.dim} (ideally 10,000) images"
+                f"{network.dim} (ideally 10,000) images"
             )
+    replicates = bootstrap if bootstrap is not None else (100 if network.dim <= 512 else 0)
+    rows = None if real_rows is None or fake_feats is None else (real_rows, fake_feats)
+    if rows is None:  # a statistics file: FID alone
+        skipped = [name for name, wanted in (
+            ("KID", kid), ("precision/recall", precision_recall_k), ("the FID interval", replicates >= 2),
+            ("the Inception Score", fake_saved is not None and inception_score_splits)) if wanted]
+        if skipped:
+            warnings.append(f"{', '.join(skipped)}: not computed, as they need the features (or "
+                            "images) themselves and a statistics file holds only their mean and "
+                            "covariance")
+        kid, precision_recall_k, replicates = False, None, 0
     steps = ["fid"]
     steps += ["kid"] if kid else []
     steps += ["is"] if logits else []
     steps += ["pr"] if precision_recall_k else []
-    replicates = bootstrap if bootstrap is not None else (100 if net.dim <= 512 else 0)
     steps += ["bootstrap"] if replicates >= 2 else []
     step = 0
 
@@ -277,26 +333,24 @@ def evaluate(
         return EvalProgress("metrics", step, len(steps), elapsed(), message)
 
     t0 = time.perf_counter()
-    fid = frechet_distance(fake_stats.mean, fake_stats.covariance, real_stats.mean, real_stats.covariance)
+    fid = frechet_distance(fake_mean, fake_cov, real_mean, real_cov)
     timings["fid"] = time.perf_counter() - t0
     step += 1
     yield metric_progress(f"FID {fid:.3f}")
 
     kid_mean = kid_std = None
-    if kid:
+    if kid and rows is not None:
         if cancelled():
             yield EvalProgress("cancelled", step, len(steps), elapsed(), "cancelled")
             return
         t0 = time.perf_counter()
-        kid_mean, kid_std = kernel_inception_distance(
-            real_rows, fake_feats, kid_subsets, kid_subset_size, seed
-        )
+        kid_mean, kid_std = kernel_inception_distance(*rows, kid_subsets, kid_subset_size, seed)
         timings["kid"] = time.perf_counter() - t0
         step += 1
         yield metric_progress(f"KID {kid_mean:.5f}")
 
     is_mean = is_std = None
-    if logits:
+    if logits and inception_score_splits:
         t0 = time.perf_counter()
         is_mean, is_std = inception_score(np.concatenate(logits), inception_score_splits)
         timings["inception_score"] = time.perf_counter() - t0
@@ -304,16 +358,17 @@ def evaluate(
         yield metric_progress(f"IS {is_mean:.3f}")
 
     precision = recall = None
-    if precision_recall_k:
+    if precision_recall_k and rows is not None and entry is not None:  # real rows: the entry's
         if cancelled():
             yield EvalProgress("cancelled", step, len(steps), elapsed(), "cancelled")
             return
         t0 = time.perf_counter()
+        real_rows, fake_feats = rows
         if min(len(real_rows), len(fake_feats)) > precision_recall_k:
             radii = entry.radii.get(precision_recall_k)
             if radii is None:  # computed once per cache entry
                 radii = entry.radii[precision_recall_k] = knn_radii(real_rows, precision_recall_k)
-                if use_cache and real_src.fingerprint:
+                if use_cache and real_src is not None and real_src.fingerprint:
                     try:
                         stats_cache.save_entry(entry, cache_dir)
                     except OSError as error:  # the radii are computed again next time
@@ -328,8 +383,9 @@ def evaluate(
         yield metric_progress("precision/recall")
 
     ci = None
-    if replicates >= 2:
+    if replicates >= 2 and rows is not None:
         t0 = time.perf_counter()
+        fake_feats = rows[1]
         if n_fake > len(fake_feats):
             warnings.append(
                 f"the FID interval resamples {len(fake_feats)} kept generated features, fewer "
@@ -339,7 +395,7 @@ def evaluate(
         # only the generated side is resampled: "how much would FID move with another draw
         # of generated images?"
         boot = fid_bootstrap(
-            fake_feats, real_mean=real_stats.mean, real_cov=real_stats.covariance,
+            fake_feats, real_mean=real_mean, real_cov=real_cov,
             replicates=replicates, confidence=confidence, seed=seed,
             should_continue=(lambda: not cancelled()), estimate=fid,
         )
@@ -366,9 +422,9 @@ def evaluate(
         n_real=int(n_real),
         n_fake=int(n_fake),
         features=features,
-        feature_label=net.label,
-        feature_network_id=net.network_id,
-        feature_dim=int(net.dim),
+        feature_label=network.label,
+        feature_network_id=network.network_id,
+        feature_dim=int(network.dim),
         real_cache_hit=cache_hit,
         device=describe_device(dev),
         seconds=elapsed(),
@@ -436,7 +492,7 @@ def format_result(result: EvalResult) -> str:
     if result.precision is not None:
         lines.append(f"precision {result.precision:.4f}  recall {result.recall:.4f}")
     lines.append(
-        f"n_real {result.n_real}  n_fake {result.n_fake}  "
+        f"n_real {result.n_real or 'not recorded'}  n_fake {result.n_fake or 'not recorded'}  "
         f"({'cached real statistics, ' if result.real_cache_hit else ''}"
         f"{result.device}, {result.seconds:.1f} s)"
     )

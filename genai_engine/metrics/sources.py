@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +31,8 @@ class ImageSource:
 
     total: int
     shape: tuple[int, int, int]  # (H, W, C)
-    shard: object  # callable(batch_size, rank, world) -> iterator of (first position, uint8 array)
+    shard: Callable[[int, int, int], Iterator[tuple[int, np.ndarray]]]  # (batch_size, rank, world) ->
+    # (first position, uint8 batch) of each batch that rank featurises
     fingerprint: str | None = None
     split: str = ""
     name: str = ""
@@ -108,7 +109,9 @@ def model_source(model, n: int, seed: int, name: str = "model samples") -> Image
     """Samples of a snapshot of any family (a ``GenerativeModel``), drawn chunk by chunk: the
     same images as ``sampling.sample_model(model, n, seed)``."""
     from genai_engine.families.base import LatentDecoder
+    from genai_engine.sampling import require_images
 
+    require_images(model)
     num_classes = int(getattr(model.config, "num_classes", 0) or 0)
     if isinstance(model, LatentDecoder):
         return decoded_prior_source(model, model.latent_dim, num_classes, n, seed, name)

@@ -156,11 +156,11 @@ class FeatureStats:
         arrays["sigma"] = self.covariance
         arrays["meta"] = np.asarray(json.dumps(meta or {}, sort_keys=True))
         if hasattr(path, "write"):
-            np.savez(path, **arrays)
+            np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy's stubs fear a key named allow_pickle
             return
         from genai_engine.files import atomic_write
 
-        atomic_write(path, lambda handle: np.savez(handle, **arrays))
+        atomic_write(path, lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]  # numpy's stubs fear a key named allow_pickle
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> tuple[FeatureStats, dict]:

@@ -8,7 +8,8 @@
 # QT_QPA_PLATFORM=offscreen and, when root and `unshare -n` work, in a new network namespace
 # (only a downed loopback), which proves the bundle needs no network. Its home (report, log,
 # temporary runs) is build/self-test-home, so nothing lands in the user's folders.
-# Prints build time, bundle size and the self-test's stages; exits non-zero on any failure.
+# The console executable genai-lab-cli must answer --version and info. Prints build time,
+# bundle size and the self-test's stages; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -24,6 +25,16 @@ if [ "${1:-}" != "--skip-build" ]; then
 fi
 [ -x "$BUNDLE/genai-lab" ] || { echo "no $BUNDLE/genai-lab: build first" >&2; exit 1; }
 echo "bundle: $(du -sh "$BUNDLE" | cut -f1) in $BUNDLE ($(find "$BUNDLE" -type f | wc -l) files)"
+
+# The console executable (what a Windows terminal runs) answers headless commands.
+[ -x "$BUNDLE/genai-lab-cli" ] || { echo "no $BUNDLE/genai-lab-cli in the bundle" >&2; exit 1; }
+version=$(GENAI_LAB_HOME="$PWD/build/cli-check-home" "$BUNDLE/genai-lab-cli" --version)
+[ "$version" = "$(python3 -m genai_engine --version)" ] \
+    || { echo "genai-lab-cli --version printed '$version'" >&2; exit 1; }
+GENAI_LAB_HOME="$PWD/build/cli-check-home" "$BUNDLE/genai-lab-cli" info --json \
+    | python3 -c 'import json, sys; assert "fashion-mnist" in json.load(sys.stdin)["datasets"]' \
+    || { echo "genai-lab-cli info --json did not list the embedded dataset" >&2; exit 1; }
+echo "console executable: $version; info lists the embedded dataset"
 
 rm -rf "$HOME_DIR"
 mkdir -p "$HOME_DIR"

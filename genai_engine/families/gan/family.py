@@ -143,19 +143,19 @@ class GANFamily(Family):
         fields = GANConfig.__dataclass_fields__
         group = parser.add_argument_group("GAN (--family gan)")
         group.add_argument("--gan-model", choices=fields["kind"].metadata["choices"], default="dcgan",
-                           help="generator and discriminator architecture (default %(default)s)")
+                           help="generator and discriminator architecture")
         group.add_argument("--gan-loss", choices=fields["loss"].metadata["choices"], default="ns",
-                           help="ns (non-saturating), hinge or wgan-gp (default %(default)s)")
+                           help="ns (non-saturating), hinge or wgan-gp")
         group.add_argument("--latent-dim", type=int, default=None,  # shared: each family has its default
                            help=f"latent dimensions ({LATENT_RANGE[0]}..{LATENT_RANGE[1]}; default: the "
                            f"family's, {GANConfig.latent_dim} for a GAN)")
         group.add_argument("--width", type=int, default=GANConfig.width,
-                           help="channels of G's last and D's first block (default %(default)s)")
+                           help="channels of G's last and D's first block")
         group.add_argument("--spectral-norm", action="store_true", help="spectral norm in the discriminator")
         group.add_argument("--ema", type=float, default=GANConfig.ema,
-                           help="EMA decay of the sampling generator, 0 = off (default %(default)s)")
+                           help="EMA decay of the sampling generator, 0 = off")
         group.add_argument("--d-steps", type=int, default=GANConfig.d_steps,
-                           help="discriminator steps per generator step (default %(default)s)")
+                           help="discriminator steps per generator step")
 
     def config_from_args(self, args, dataset) -> GANConfig:
         return GANConfig(kind=args.gan_model, loss=args.gan_loss,

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 
 from genai_engine.families.base import LatentSnapshot, prior_samples
+from genai_engine.families.gan.config import GANConfig
+from genai_engine.families.gan.nets import GAN
 from genai_engine.tensors import images_to_tensor, to_unit
 
 INVERT_SEED = 0
@@ -45,6 +47,8 @@ def pixel_mse(a_u8: np.ndarray, b_u8: np.ndarray) -> np.ndarray:
 
 class GANInference(LatentSnapshot):
     family = "gan"
+    model: GAN
+    config: GANConfig
 
     def __init__(self, model, device: str = "cpu", class_names=None) -> None:
         super().__init__(model, device, class_names)

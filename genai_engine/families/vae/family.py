@@ -101,13 +101,15 @@ class VAEFamily(Family):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("VAE (--family vae)")
-        group.add_argument("--model", choices=("mlp", "conv"), default="mlp")
+        group.add_argument("--model", choices=("mlp", "conv"), default="mlp",
+                           help="encoder and decoder: fully connected (mlp) or convolutional (conv)")
         group.add_argument("--hidden", default=None,
                            help="hidden widths, e.g. 400 or 512,256 (conv: channels, default 32,64)")
         group.add_argument("--latent-dim", type=int, default=None,  # GAN shares it: default per family
                            help=f"latent dimensions ({LATENT_RANGE[0]}..{LATENT_RANGE[1]}; VAE default "
                            f"{ModelConfig.latent_dim})")
-        group.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
+        group.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli",
+                           help="the decoder's distribution of a pixel value")
 
     def config_from_args(self, args, dataset) -> ModelConfig:
         hidden = args.hidden or ("32,64" if args.model == "conv" else "400")

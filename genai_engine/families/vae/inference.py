@@ -7,11 +7,14 @@ import torch
 
 from genai_engine.families.base import LatentSnapshot
 from genai_engine.families.vae.losses import kl_per_dim, reconstruction_nll
+from genai_engine.families.vae.nets import VAE, ModelConfig
 from genai_engine.tensors import images_to_tensor, to_unit
 
 
 class VAEInference(LatentSnapshot):
     family = "vae"
+    model: VAE
+    config: ModelConfig
     likelihood_kind = "bound"  # the negative ELBO; analysis.likelihood tightens it with k samples
 
     @torch.inference_mode()
