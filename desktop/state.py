@@ -6,6 +6,8 @@ each tab stays a thin view that can be built and tested alone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
@@ -13,6 +15,30 @@ from desktop.task_runner import TaskRunner
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.data import Dataset
 from genai_engine.families.base import Snapshot
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """What a model is called where results name it: a checkpoint (run folder and file) and its
+    epoch, or weights that were never saved (a training epoch's)."""
+
+    name: str
+    epoch: int | None
+    saved: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.name}, epoch {self.epoch}" if self.epoch is not None else self.name
+
+
+UNSAVED = ModelIdentity("current weights (not saved)", None, saved=False)
+
+
+def checkpoint_name(checkpoint: Checkpoint) -> str:
+    """'run-folder/checkpoint.pt' for a run's checkpoint, else the file name."""
+    path = checkpoint.path
+    if path is None:
+        return "checkpoint"
+    return f"{path.parent.name}/{path.name}" if path.name == "checkpoint.pt" else path.name
 
 
 class AppState(QObject):
@@ -44,6 +70,14 @@ class AppState(QObject):
         if self.dataset is None:
             return "Open a dataset first."
         return None
+
+    def model_identity(self) -> ModelIdentity | None:
+        """The open model's name: its checkpoint while it is the checkpoint's weights."""
+        if self.model is None:
+            return None
+        if self.checkpoint is not None and self.model is self.checkpoint_model:
+            return ModelIdentity(checkpoint_name(self.checkpoint), self.checkpoint.epoch)
+        return UNSAVED
 
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset

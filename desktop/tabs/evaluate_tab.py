@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.state import AppState
+from desktop import style
+from desktop.state import AppState, checkpoint_name
 from desktop.task_runner import TaskHandle
 from desktop.task_slot import TaskSlot
 from desktop.widgets.epoch_fid_panel import EpochFidPanel, EpochFidRequest
@@ -41,7 +42,6 @@ from desktop.widgets.evaluation_history import (
     HistoryRow,
 )
 from desktop.widgets.evaluation_log import EvaluationLog
-from desktop.widgets.evaluation_result import WARNING_STYLE
 from desktop.widgets.sampling_form import describe_settings
 from genai_engine.checkpoints import Checkpoint
 from genai_engine.data import Dataset
@@ -65,14 +65,6 @@ FEATURE_CHOICES = (
      "The 2015 TF Inception-V3 pool3 features with pytorch-fid's preprocessing: the FID other "
      "tools report. Slow on a CPU (~10-15 images/s)."),
 )
-
-
-@dataclass
-class ModelIdentity:
-    """What the evaluated model is called in the history."""
-
-    name: str
-    epoch: int | None
 
 
 # -- the engine side: one request in, evaluate()'s records out ------------------------------
@@ -110,12 +102,6 @@ class EvaluationRequest:
         if self.fake_path is not None:
             return self.fake_path
         return f"model samples (seed {self.seed})"
-
-
-def checkpoint_name(checkpoint: Checkpoint) -> str:
-    """'run-folder/checkpoint.pt': the run and the file, as the history names them."""
-    where = checkpoint.path
-    return f"{where.parent.name}/{where.name}" if where else "checkpoint"
 
 
 def custom_sampling(model) -> bool:
@@ -211,7 +197,6 @@ class EvaluateTab(QWidget):
         super().__init__(parent)
         self.state = state
         self.task = TaskSlot(on_ended=self._idle)  # the evaluation run
-        self._checkpoint_model = None  # the weight snapshot state.checkpoint produced
         self._inception_missing: str | None = None  # the engine's message, when known missing
         self._inception_weights: str | None = None  # a file the user pointed at
         self._inception_checks = 0  # latest check wins
@@ -294,7 +279,7 @@ class EvaluateTab(QWidget):
             check.setChecked(True)
         self.n_warning = QLabel()
         self.n_warning.setWordWrap(True)
-        self.n_warning.setStyleSheet(WARNING_STYLE)
+        style.set_notice(self.n_warning, "warning", extra="padding: 6px;")
         settings_group = QGroupBox("Measure")
         settings_form = QFormLayout(settings_group)
         settings_form.addRow("Samples (N)", self.samples_spin)
@@ -308,9 +293,7 @@ class EvaluateTab(QWidget):
         # -- Inception weights missing ------------------------------------------------------
         self.inception_notice = QFrame()
         self.inception_notice.setObjectName("inception_notice")
-        self.inception_notice.setStyleSheet(
-            "#inception_notice { background: #fff4d6; border: 1px solid #e0b44c; "
-            "border-radius: 4px; }")
+        style.set_notice(self.inception_notice, "warning", selector="#inception_notice")
         self.inception_text = QLabel()
         self.inception_text.setWordWrap(True)
         self.inception_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -384,10 +367,7 @@ class EvaluateTab(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         state.model_changed.connect(self._update_inputs)
         state.dataset_changed.connect(self._update_inputs)
-        state.checkpoint_changed.connect(self._on_checkpoint)
-
-        if state.checkpoint is not None:
-            self._checkpoint_model = state.model
+        state.checkpoint_changed.connect(self._update_inputs)
         self._update_inputs()
         self._update_n_warning()
 
@@ -405,20 +385,9 @@ class EvaluateTab(QWidget):
         """The running evaluation's handle (None when idle)."""
         return self.task.handle
 
-    def _on_checkpoint(self, _checkpoint=None) -> None:
-        # set_checkpoint sets the model first, so this snapshot is the checkpoint's weights.
-        self._checkpoint_model = self.state.model
-        self._update_inputs()
-
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         self._update_inputs()  # the sampling settings may have changed in Generate meanwhile
-
-    def model_identity(self) -> ModelIdentity:
-        checkpoint = self.state.checkpoint
-        if checkpoint is not None and self.state.model is self._checkpoint_model:
-            return ModelIdentity(checkpoint_name(checkpoint), checkpoint.epoch)
-        return ModelIdentity("current weights (not saved)", None)
 
     def _update_inputs(self, *_args) -> None:
         real_path = self.real_box.currentData() == "path"
@@ -430,11 +399,9 @@ class EvaluateTab(QWidget):
         if self.state.model is None:
             self.model_label.setText("No model open: open a checkpoint or train one first.")
         else:
-            who = self.model_identity()
-            epoch = f", epoch {who.epoch}" if who.epoch is not None else ""
             sampled = describe_settings(self.state.model.sampling_fields())
             how = f"; sampled with {sampled}" if sampled else ""
-            self.model_label.setText(f"Model: {who.name}{epoch}{how}")
+            self.model_label.setText(f"Model: {self.state.model_identity()}{how}")
         dataset = self.state.dataset
         for i in (0, 1):
             split = self.real_box.itemData(i)
@@ -529,11 +496,11 @@ class EvaluateTab(QWidget):
     def request(self) -> EvaluationRequest:
         real_choice, fake_choice = self.real_box.currentData(), self.fake_box.currentData()
         dataset = self.state.dataset
-        who = self.model_identity()
+        who = self.state.model_identity()
         from_model = fake_choice == "model"
         # A checkpoint is sampled afresh with its family's default settings: a model set to
         # others (a temperature) is sampled itself, so the number is of the settings shown.
-        saved = (from_model and self.state.model is self._checkpoint_model
+        saved = (from_model and self.state.model is self.state.checkpoint_model
                  and not custom_sampling(self.state.model))
         return EvaluationRequest(
             real_split=None if real_choice == "path" else real_choice,
@@ -613,7 +580,7 @@ class EvaluateTab(QWidget):
             self.status_label.setText("The evaluation ended without a result.")
             return
         row = history_row(record, request, dt.datetime.now().isoformat(timespec="seconds"))
-        self.log.add(row)
+        self.log.add(row, request.model)
         self.status_label.setText(f"Done: FID {row.fid:.2f} ({row.features} features, "
                                   f"N = {row.n_fake:,}) in {row.seconds:.1f} s")
         self.state.status_message.emit(f"FID {row.fid:.2f} ({row.features})")
@@ -623,8 +590,8 @@ class EvaluateTab(QWidget):
         if is_missing_inception(message):
             self._set_inception_missing(message)
         short = message if len(message) <= 300 else message[:300] + "…"
-        self.status_label.setText(f"<span style='color:#b00020'>Evaluation failed: "
-                                  f"{html.escape(short)}</span>")
+        self.status_label.setText(style.span(f"Evaluation failed: {html.escape(short)}",
+                                             style.error_colour()))
         self.state.status_message.emit("Evaluation failed")
         self.state.error.emit("Evaluation failed", message)
 

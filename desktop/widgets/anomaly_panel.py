@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -29,9 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import style
 from desktop.capabilities import no_likelihood, scores_likelihood
 from desktop.state import AppState
 from desktop.widgets.image_view import ImageView
+from desktop.widgets.result_stamp import ResultStamp
 from desktop.widgets.task_bar import TaskBar
 from genai_engine.analysis.anomaly import (
     OUTLIER_KINDS,
@@ -42,13 +45,11 @@ from genai_engine.analysis.anomaly import (
     roc_auc,
     roc_curve,
     score_images,
+    separation,
     synthetic_outliers,
     typical,
 )
 
-TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-         "#bcbd22", "#17becf")
-FOREIGN_COLOR = "#222222"
 TYPICAL_COUNT = 16
 FILE_SOURCE = "file"
 SCORE_TIPS = {
@@ -77,7 +78,8 @@ class AnomalyPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.base: ScoredSet | None = None
-        self._scored_model = None  # the model whose scores are on screen
+        self._base_names: list[str] = []  # class names of the dataset the scores are of
+        self.stamp = ResultStamp(state)  # which model and dataset the scores on screen are of
         self.foreign: ScoredSet | None = None
         self.auc: float | None = None
 
@@ -135,7 +137,7 @@ class AnomalyPanel(QWidget):
         compare_form.addRow(self.compare_task)
         compare_form.addRow(self.auc_label)
 
-        self.roc_plot = pg.PlotWidget(background="w")
+        self.roc_plot = pg.PlotWidget()
         self.roc_plot.setMenuEnabled(False)
         self.roc_plot.setMouseEnabled(False, False)
         self.roc_plot.hideButtons()
@@ -144,9 +146,11 @@ class AnomalyPanel(QWidget):
         self.roc_plot.setYRange(0, 1, padding=0.02)
         self.roc_plot.setLabel("bottom", "false positive rate")
         self.roc_plot.setLabel("left", "true positive rate")
-        self.roc_plot.setTitle("ROC curve", color="#333", size="9pt")
-        self.roc_plot.plot([0, 1], [0, 1], pen=pg.mkPen("#aaa", style=Qt.PenStyle.DashLine))
-        self.roc_curve = self.roc_plot.plot([], [], pen=pg.mkPen("#d62728", width=2))
+        self.roc_plot.setTitle("ROC curve", size="9pt")
+        chance = self.roc_plot.plot([0, 1], [0, 1])
+        self.roc_curve = self.roc_plot.plot([], [], pen=pg.mkPen(style.RED, width=2))
+        style.keep_plot_styled(self.roc_plot, lambda: chance.setPen(
+            pg.mkPen(style.faint_colour(), style=Qt.PenStyle.DashLine)))
         self.roc_plot.setMinimumHeight(200)
 
         side = QVBoxLayout()
@@ -163,7 +167,7 @@ class AnomalyPanel(QWidget):
         self.class_box.setToolTip("Pick a class to highlight its histogram and show its most and "
                                   "least typical images")
         self.class_box.setMinimumContentsLength(14)
-        self.hist_plot = pg.PlotWidget(background="w")
+        self.hist_plot = pg.PlotWidget()
         self.hist_plot.setMenuEnabled(False)
         self.hist_plot.hideButtons()
         self.hist_plot.showGrid(x=True, y=True, alpha=0.2)
@@ -173,6 +177,7 @@ class AnomalyPanel(QWidget):
         self.legend_label.setWordWrap(True)
         self.class_curves: list[pg.PlotDataItem] = []
         self.foreign_curve: pg.PlotDataItem | None = None
+        style.keep_plot_styled(self.hist_plot, self._refresh_view)  # curves in role colours
 
         self.most_view = ImageView(min_size=120)
         self.least_view = ImageView(min_size=120)
@@ -198,6 +203,7 @@ class AnomalyPanel(QWidget):
         header.addWidget(self.class_box)
         right = QVBoxLayout()
         right.addLayout(header)
+        right.addWidget(self.stamp)
         right.addWidget(self.hist_plot, 1)
         right.addWidget(self.legend_label)
         right.addLayout(typical_row)
@@ -222,29 +228,18 @@ class AnomalyPanel(QWidget):
         for widget in (self.split_box, self.n_spin, self.method_box, self.source_box,
                        self.path_edit, self.browse_button, self.class_box):
             widget.setEnabled(able)
-        if model is not self._scored_model:  # nothing on screen may describe another model
-            self._clear()
         reason = self.state.missing_model_or_data() if able else no_likelihood(model, "score images")
         self.task.set_ready(reason is None, reason or "")
         if not able:
             self.hist_title.setText(f"<b>{reason}</b>")
         self._update_compare_ready()
 
-    def _clear(self) -> None:
-        self.base = self.foreign = self.auc = None
-        self._scored_model = self.state.model
-        self.auc_label.setText("ROC AUC: —")
-        self.roc_curve.setData([], [])
-        for view in (self.most_view, self.least_view):
-            view.clear_image()
-        self.most_caption.setText("Most typical (lowest scores)")
-        self.least_caption.setText("Least typical (highest scores)")
-        self.hist_title.setText("<b>Score histogram per class</b>")
-        self._refresh_view()
-
     def _update_compare_ready(self) -> None:
         if self.base is None:
             self.compare_task.set_ready(False, "Score the images first.")
+        elif self.stamp.stale:
+            self.compare_task.set_ready(False, "The scores on screen are of an earlier model or "
+                                        "dataset: score the images again first.")
         elif self.source_box.currentData() == FILE_SOURCE and not self.path_edit.text().strip():
             self.compare_task.set_ready(False, "Choose a dataset file or folder.")
         else:
@@ -274,7 +269,9 @@ class AnomalyPanel(QWidget):
         name = f"{dataset.name} ({split}, {n:,})"
 
         def done(result) -> None:
-            if isinstance(result, AnomalyScores) and model is self.state.model:
+            if isinstance(result, AnomalyScores):
+                self._base_names = list(dataset.class_names or [])
+                self.stamp.stamp(model, dataset)
                 self._set_base(ScoredSet(name, images, labels, result.scores, method))
                 self.task.set_progress(1.0, f"Scored {n:,} images in {result.seconds:.1f} s.")
 
@@ -339,7 +336,7 @@ class AnomalyPanel(QWidget):
         self.base, self.foreign, self.auc = scored, None, None
         self.auc_label.setText("ROC AUC: —")
         self.roc_curve.setData([], [])
-        names = list(self.state.dataset.class_names or []) if self.state.dataset else []
+        names = self._base_names
         self.class_box.blockSignals(True)
         self.class_box.clear()
         self.class_box.addItem("All classes", -1)
@@ -357,10 +354,9 @@ class AnomalyPanel(QWidget):
         self.auc = roc_auc(base.scores, scored.scores)
         fpr, tpr = roc_curve(base.scores, scored.scores)
         self.roc_curve.setData(fpr, tpr)
-        verdict = ("well separated" if self.auc >= 0.9 else "partly separated" if self.auc >= 0.7
-                   else "hardly separated" if self.auc >= 0.5 else "the second set looks MORE typical")
+        verdict = separation(self.auc)
         self.auc_label.setText(f"ROC AUC: {self.auc:.3f} <span style='font-weight:400; "
-                               f"color:#555'>({verdict})</span>")
+                               f"color:{style.muted_colour().name()}'>({verdict})</span>")
         self.compare_task.set_progress(1.0, f"{len(scored.scores):,} images of “{scored.name}” "
                                        f"scored against {base.name}.")
         self._refresh_view()
@@ -389,20 +385,23 @@ class AnomalyPanel(QWidget):
                 continue
             share = 100.0 * counts / counts.sum()
             highlight = chosen in (-1, i) if base.labels is not None else True
-            color = TAB10[i % len(TAB10)] if highlight else "#d9d9d9"
+            color = style.SERIES[i % len(style.SERIES)] if highlight else style.faint_colour()
             curve = pg.PlotDataItem(edges, share, stepMode="center",
                                     pen=pg.mkPen(color, width=2.5 if chosen == i else 1.5))
-            key.append(f"<span style='color:{color}'>■</span>&nbsp;{name}")
+            key.append(f"{style.span('■', color)}&nbsp;{name}")
             self.hist_plot.addItem(curve)
             self.class_curves.append(curve)
         if self.foreign is not None:
             counts = class_histograms(self.foreign.scores, None, edges=edges).total
             share = 100.0 * counts / max(counts.sum(), 1)
+            foreign = style.text_colour()  # the second set stands apart from every class colour
+            fill = QColor(foreign)
+            fill.setAlpha(40)
             self.foreign_curve = pg.PlotDataItem(
-                edges, share, stepMode="center", fillLevel=0, brush=pg.mkBrush(0, 0, 0, 40),
-                pen=pg.mkPen(FOREIGN_COLOR, width=2))
+                edges, share, stepMode="center", fillLevel=0, brush=pg.mkBrush(fill),
+                pen=pg.mkPen(foreign, width=2))
             self.hist_plot.addItem(self.foreign_curve)
-            key.append(f"<span style='color:{FOREIGN_COLOR}'>■</span>&nbsp;<b>second set: "
+            key.append(f"{style.span('■', foreign)}&nbsp;<b>second set: "
                        f"{self.foreign.name}</b>")
         self.legend_label.setText(" &nbsp; ".join(key))
         overflow = f" · last bin also counts {hist.overflow} higher scores" if hist.overflow else ""
@@ -426,7 +425,7 @@ class AnomalyPanel(QWidget):
 
     def class_box_names(self) -> list[str]:
         """Names of every class index up to the highest label (for the histogram legend)."""
-        names = list(self.state.dataset.class_names or []) if self.state.dataset else []
+        names = self._base_names
         if self.base is None or self.base.labels is None:
             return names
         top = int(self.base.labels.max()) + 1

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from desktop import style
 from desktop.state import AppState
 from desktop.widgets.evaluation_history import COMPARABILITY_NOTE, export_with_dialog, show_export
+from desktop.widgets.result_stamp import ResultStamp
 from desktop.widgets.task_bar import TaskBar
 from genai_engine.analysis.timeline_fid import (
     EpochFid,
@@ -41,6 +42,7 @@ from genai_engine.analysis.timeline_fid import (
     timeline_fid,
 )
 from genai_engine.checkpoints import Checkpoint
+from genai_engine.data import Dataset
 from genai_engine.metrics.evaluate import EvalProgress
 
 COLUMNS = (("Epoch", "The training epoch whose decoder made the samples"),
@@ -128,19 +130,19 @@ class EpochFidPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
 
-        self.plot = pg.PlotWidget(background=style.plot_background())  # right-click: Export…
-        style.style_plot(self.plot.getPlotItem())
+        self.plot = pg.PlotWidget()  # right-click: Export…
         self.plot.hideButtons()
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "FID (lower is better)")
         self.plot.setToolTip(COMPARABILITY_NOTE)
-        self.curve = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), symbol="o",
-                                    symbolSize=8, symbolBrush="#1f77b4", symbolPen=None)
+        self.curve = self.plot.plot([], [], pen=pg.mkPen(style.BLUE, width=2), symbol="o",
+                                    symbolSize=8, symbolBrush=style.BLUE, symbolPen=None)
         self.empty_text = pg.TextItem("Press “Measure every epoch” to see FID\nfall as the "
-                                      "model trained", color=style.muted_colour(), anchor=(0.5, 0.5))
+                                      "model trained", anchor=(0.5, 0.5))
         self.plot.addItem(self.empty_text)
         self._set_title()
+        style.keep_plot_styled(self.plot, lambda: self.empty_text.setColor(style.muted_colour()))
 
         self.caption = QLabel()
         self.caption.setWordWrap(True)
@@ -163,6 +165,8 @@ class EpochFidPanel(QWidget):
         layout.addWidget(self.task)
         layout.addWidget(split, 1)
         layout.addLayout(bottom)
+        self.stamp = ResultStamp(state)
+        layout.addWidget(self.stamp)
         layout.addWidget(self.export_message)
         self.export_message.setVisible(False)
 
@@ -221,6 +225,8 @@ class EpochFidPanel(QWidget):
         self.caption.setText(f"{html.escape(request.checkpoint_name)} against "
                              f"{html.escape(request.real_text)}, N = {request.n:,} per epoch, "
                              f"seed {request.seed}.")
+        self.stamp.stamp(self.state.checkpoint_model,
+                         request.real if isinstance(request.real, Dataset) else None)
         self.state.status_message.emit("Measuring FID per epoch…")
         return self.task.submit(
             self.state.runner, "Evaluate: FID per epoch",

@@ -92,10 +92,16 @@ class EvaluationLog(QWidget):
         self.export_button.clicked.connect(lambda: self.export_csv())
         self.clear_button.clicked.connect(self.clear_history)
         self.table.selectionModel().currentRowChanged.connect(self._on_row_selected)
+        # The row of this session's latest run and the model it sampled: unsaved weights have
+        # no name to match a row by, so the row is of the open model while that model is open.
+        self._live: tuple[HistoryRow, object] | None = None
+        for signal in (state.model_changed, state.dataset_changed, state.checkpoint_changed):
+            signal.connect(self._mark_stale)
         self._set_rows(load_history(self.history_path))
 
-    def add(self, row: HistoryRow) -> None:
-        """Record a completed evaluation: saved, plotted, selected and shown."""
+    def add(self, row: HistoryRow, model=None) -> None:
+        """Record a completed evaluation of ``model``: saved, plotted, selected and shown."""
+        self._live = (row, model)
         self.history.append(row)
         save_history(self.history.rows, self.history_path)
         self.plot.set_rows(self.history.rows)
@@ -103,6 +109,7 @@ class EvaluationLog(QWidget):
         self.table.selectRow(len(self.history.rows) - 1)
         self.table.scrollToBottom()
         self.result_view.show_row(row)
+        self._mark_stale()
 
     def _set_rows(self, rows: list[HistoryRow]) -> None:
         self.history.set_rows(rows)
@@ -111,6 +118,7 @@ class EvaluationLog(QWidget):
         if rows:
             self.result_view.show_row(rows[-1])
             self.table.selectRow(len(rows) - 1)
+            self._mark_stale()
         else:
             self.result_view.clear()
 
@@ -133,6 +141,25 @@ class EvaluationLog(QWidget):
     def _on_row_selected(self, current, _previous) -> None:
         if current.isValid() and current.row() < len(self.history.rows):
             self.result_view.show_row(self.history.rows[current.row()])
+            self._mark_stale()
+
+    def measures_open_model(self, row: HistoryRow) -> bool:
+        """Whether ``row`` measured the model and dataset open now."""
+        dataset = self.state.dataset
+        if row.real.endswith((" (test)", " (train)")) and (
+                dataset is None or row.real != f"{dataset.name} ({row.real.rsplit(' (', 1)[1]}"):
+            return False
+        if row.model == "—":
+            return True
+        who = self.state.model_identity()
+        if who is not None and who.saved and (row.model, row.epoch) == (who.name, who.epoch):
+            return True
+        return self._live is not None and self._live[0] is row and self.state.model is self._live[1]
+
+    def _mark_stale(self, *_args) -> None:
+        row = self.result_view.row
+        if row is not None:
+            self.result_view.set_stale(not self.measures_open_model(row))
 
     def clear_history(self, confirm: bool = True) -> None:
         if not self.history.rows:

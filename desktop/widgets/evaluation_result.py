@@ -8,10 +8,8 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from desktop import style
 from desktop.widgets.evaluation_history import COMPARABILITY_NOTE, HistoryRow
-
-WARNING_STYLE = ("QLabel { background: #fff4d6; border: 1px solid #e0b44c; border-radius: 4px;"
-                 " padding: 6px; color: #5a4100; }")
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -49,6 +47,10 @@ class EvaluationResult(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.stale = False  # the row measured a model or dataset that is no longer open
+        self.model_label = QLabel()  # which model the numbers are of
+        self.model_label.setWordWrap(True)
+        style.keep_styled(self.model_label, self._style_model_label)
         self.fid_caption = QLabel("FID")
         self.fid_caption.setStyleSheet("color: palette(placeholder-text);")
         self.fid_value = QLabel("—")
@@ -74,7 +76,7 @@ class EvaluationResult(QWidget):
         self.counts_label.setWordWrap(True)
         self.warning_label = QLabel()
         self.warning_label.setWordWrap(True)
-        self.warning_label.setStyleSheet(WARNING_STYLE)
+        style.set_notice(self.warning_label, "warning", extra="padding: 6px;")
         self.warning_label.setVisible(False)
         self.placeholder = QLabel("Run an evaluation to measure the model: FID, KID, Inception "
                                   "score, precision and recall appear here.")
@@ -101,6 +103,7 @@ class EvaluationResult(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.placeholder)
+        layout.addWidget(self.model_label)
         layout.addWidget(self.numbers)
         layout.addWidget(self.features_label)
         layout.addWidget(self.counts_label)
@@ -113,6 +116,7 @@ class EvaluationResult(QWidget):
         self.row = None
         self.placeholder.setVisible(True)
         self.numbers.setVisible(False)
+        self.model_label.setVisible(False)
         for widget in (self.fid_value, self.fid_interval, self.features_label, self.counts_label):
             widget.setText("—" if widget is self.fid_value else "")
         for tile in (self.kid_tile, self.is_tile, self.precision_tile, self.recall_tile):
@@ -142,3 +146,24 @@ class EvaluationResult(QWidget):
         self.warning_label.setText("⚠ " + row.warnings if row.warnings else "")
         self.warning_label.setVisible(bool(row.warnings))
         self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.set_stale(self.stale)
+
+    def set_stale(self, stale: bool) -> None:
+        """Name the measured model, marked when it is not the model open now."""
+        self.stale = stale
+        row = self.row
+        if row is None:
+            return
+        if row.model == "—":  # generated images read from files: no model to name
+            self.model_label.setVisible(False)
+            return
+        epoch = f", epoch {row.epoch}" if row.epoch is not None else ""
+        text = f"Measured for <b>{html.escape(row.model)}{epoch}</b> on {html.escape(row.real)}"
+        self.model_label.setText(text + (": an earlier model or dataset, not the one open now."
+                                         if stale else "."))
+        self._style_model_label()
+        self.model_label.setVisible(True)
+
+    def _style_model_label(self) -> None:
+        self.model_label.setStyleSheet(style.notice_sheet("warning") if self.stale
+                                       else f"QLabel {{ color: {style.muted_colour().name()}; }}")

@@ -28,17 +28,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import style
 from desktop.capabilities import model_phrase, no_likelihood, scores_likelihood
 from desktop.state import AppState
+from desktop.widgets.result_stamp import ResultStamp
 from desktop.widgets.task_bar import TaskBar
 from genai_engine.analysis.likelihood import (
     LikelihoodProgress,
     LikelihoodResult,
     ScoredNLL,
     estimate_nll,
+    importance_weighted,
     score_nll,
 )
-from genai_engine.families.base import DensityModel, Encoder
+from genai_engine.families.base import DensityModel
 
 K_CHOICES = (1, 10, 100, 1000)
 DEFAULT_KS = (1, 10, 100)
@@ -105,7 +108,7 @@ class LikelihoodPanel(QWidget):
         form.addRow(self.task)
         explanation = QLabel(EXPLANATION)
         explanation.setWordWrap(True)
-        explanation.setStyleSheet("color: #444")
+        style.set_text_colour(explanation, style.muted_colour)
         side = QVBoxLayout()
         side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(settings)
@@ -127,8 +130,9 @@ class LikelihoodPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(30)
         self.summary = QLabel("Run an estimate to see the IWAE bounds beside the ELBO.")
         self.summary.setWordWrap(True)
+        self.stamp = ResultStamp(state)
 
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         # x is log10(k) on a linear axis, ticked at the k values themselves.
@@ -136,20 +140,22 @@ class LikelihoodPanel(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "importance samples per image, k")
         self.plot.setLabel("left", "NLL estimate (nats per image)")
-        self.plot.setTitle("The bound tightens as k grows", color="#333", size="10pt")
-        self.plot.addLegend(offset=(-10, 10), labelTextColor="#333")
-        self.curve = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), symbol="o",
-                                    symbolSize=7, symbolBrush="#1f77b4", name="IWAE estimate −L_k")
-        self.elbo_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#d62728", width=2,
+        self.plot.setTitle("The bound tightens as k grows", size="10pt")
+        self.plot.addLegend(offset=(-10, 10))
+        self.curve = self.plot.plot([], [], pen=pg.mkPen(style.BLUE, width=2), symbol="o",
+                                    symbolSize=7, symbolBrush=style.BLUE, name="IWAE estimate −L_k")
+        self.elbo_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(style.RED, width=2,
                                                                style=Qt.PenStyle.DashLine))
         self.elbo_line.setVisible(False)
         self.plot.addItem(self.elbo_line)
-        self.plot.plot([], [], pen=pg.mkPen("#d62728", width=2, style=Qt.PenStyle.DashLine),
+        self.plot.plot([], [], pen=pg.mkPen(style.RED, width=2, style=Qt.PenStyle.DashLine),
                        name="−ELBO (analytic KL)")
+        style.keep_plot_styled(self.plot)
 
         right = QVBoxLayout()
         right.addWidget(self.table)
         right.addWidget(self.summary)
+        right.addWidget(self.stamp)
         right.addWidget(self.plot, 1)
         layout = QHBoxLayout(self)
         layout.addWidget(side_widget)
@@ -172,9 +178,11 @@ class LikelihoodPanel(QWidget):
             widget.setEnabled(able)
         for widget in (self.seed_spin, *self.k_checks.values()):
             widget.setEnabled(able and not direct)
-        if direct:
+        if self.stamp.stamped:
+            pass  # a result on screen stays; its stamp says which model it is of
+        elif direct:
             self.summary.setText(f"{model_phrase(model)} gives each image's negative log-likelihood "
-                                 f"directly ({model.likelihood_kind}), with no encoder and no k: "
+                                 f"directly ({model.likelihood_kind}), with no importance samples k: "
                                  "press Estimate to score the images.")
         else:
             self.summary.setText("Run an estimate to see the IWAE bounds beside the ELBO." if able
@@ -201,8 +209,10 @@ class LikelihoodPanel(QWidget):
         labels = None if part.labels is None else part.labels[:n]
         seed = self.seed_spin.value()
         self._model = model
+        self.stamp.stamp(model, dataset)
         if scores_directly(model):
             self.result = None
+            self.scored = None
             self._set_row_count(0)
             self.task.submit(self.state.runner, "Analyze: likelihood",
                              lambda control: score_nll(model, images, labels, control=control),
@@ -210,8 +220,8 @@ class LikelihoodPanel(QWidget):
                              on_error=self._on_error, on_cancelled=self._on_cancelled)
             return
         self._ks = ks
-        self._model = model
         self.result = None
+        self.scored = None
         self._show(dict.fromkeys(ks, math.nan), math.nan, {}, None)
         self.task.submit(
             self.state.runner, "Analyze: likelihood",
@@ -309,8 +319,9 @@ class LikelihoodPanel(QWidget):
 
 
 def scores_directly(model) -> bool:
-    """A likelihood without an encoder (an autoregressive model's exact NLL): scored as is."""
-    return isinstance(model, DensityModel) and not isinstance(model, Encoder)
+    """A likelihood that needs no importance weights (an autoregressive model's exact NLL, a
+    diffusion model's variational bound): scored as the model gives it."""
+    return isinstance(model, DensityModel) and not importance_weighted(model)
 
 
 def _fmt(value: float, digits: int = 2) -> str:

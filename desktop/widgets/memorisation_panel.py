@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import style
 from desktop.capabilities import lacks_encoder
 from desktop.state import AppState
 from desktop.widgets.neighbour_grid import NeighbourGrid
+from desktop.widgets.result_stamp import ResultStamp
 from desktop.widgets.task_bar import TaskBar
 from genai_engine.analysis.memorisation import (
     MemorisationProgress,
@@ -106,13 +108,16 @@ class MemorisationPanel(QWidget):
             "memorises shows near-identical neighbours at distances far below those of real "
             "held-out images.")
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet("color: #444")
+        style.set_text_colour(self.summary, style.muted_colour)
+        self.stamp = ResultStamp(state)
+        self._result_dataset = None  # the dataset the shown neighbours were searched in
 
         side = QVBoxLayout()
         side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(settings)
         side.addWidget(view_box)
         side.addWidget(self.summary)
+        side.addWidget(self.stamp)
         side.addStretch(1)
         side_widget = QWidget()
         side_widget.setLayout(side)
@@ -169,7 +174,8 @@ class MemorisationPanel(QWidget):
 
         self.task.submit(self.state.runner, "Analyze: memorisation", work,
                          text=f"Searching {len(train):,} training images…",
-                         on_progress=self._on_record, on_finished=self._on_done,
+                         on_progress=self._on_record,
+                         on_finished=lambda result: self._on_done(result, model, dataset),
                          on_error=self._on_error,
                          on_cancelled=lambda: self.task.set_progress(0.0, "Cancelled."))
 
@@ -177,10 +183,11 @@ class MemorisationPanel(QWidget):
         if isinstance(record, MemorisationProgress):
             self.task.set_progress(record.fraction, record.message)
 
-    def _on_done(self, result) -> None:
+    def _on_done(self, result, model, dataset) -> None:
         if not isinstance(result, MemorisationResult):
             return
-        self.result = result
+        self.result, self._result_dataset = result, dataset
+        self.stamp.stamp(model, dataset)
         self.task.set_progress(1.0, f"Done in {result.seconds:.1f} s.")
         for space, button in self.space_buttons.items():
             button.setEnabled(space in result.spaces)
@@ -192,7 +199,7 @@ class MemorisationPanel(QWidget):
 
     def show_space(self, space: str) -> None:
         """Display the neighbours found in ``space`` (after a run)."""
-        result, dataset = self.result, self.state.dataset
+        result, dataset = self.result, self._result_dataset
         if result is None or space not in result.spaces or dataset is None:
             return
         self.space = space
@@ -232,6 +239,6 @@ class MemorisationPanel(QWidget):
             f"{np.median(nearest):.3g} (min {nearest.min():.3g}). Real held-out test images: "
             f"median {baseline:.3g}.<br>{int(flags.sum())} of {len(flags)} samples are closer to "
             f"the training set than {100 * (1 - FLAG_SHARE):.0f}% of test images are (red frame)."
-            f"<br><span style='color:#666'>Search: {search.seconds * 1000:.0f} ms over "
-            f"{len(train):,} images.</span>")
+            "<br>" + style.span(f"Search: {search.seconds * 1000:.0f} ms over {len(train):,} images.",
+                                style.muted_colour()))
         self.shown.emit(space)

@@ -162,3 +162,62 @@ def test_report_export_writes_a_self_contained_page(qtbot, tab, tmp_path, monkey
     assert not re.search(r"https?://", html)
     qtbot.waitUntil(lambda: panel.task.run_button.isEnabled(), timeout=WAIT)
     assert panel.open_button.isEnabled() and "Wrote" in panel.task.message.text()
+
+
+def another_model(state):
+    """A new weight snapshot, as a training epoch delivers: not the checkpoint's."""
+    state.set_model(state.checkpoint.snapshot("cpu"))
+
+
+def test_results_stay_labelled_with_the_model_they_measured(qtbot, tab, ready_state):
+    """Issue 18: a result of an earlier model stays on screen but says whose it is."""
+    panel = tab.likelihood
+    panel.n_spin.setValue(40)
+    for k in (10, 100):
+        qtbot.mouseClick(panel.k_checks[k], Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(panel.result_ready, timeout=WAIT):
+        qtbot.mouseClick(panel.task.run_button, Qt.MouseButton.LeftButton)
+    summary = panel.summary.text()
+    assert "Measured for" in panel.stamp.text() and "checkpoint.pt, epoch 1" in panel.stamp.text()
+    assert not panel.stamp.stale
+
+    another_model(ready_state)
+    assert panel.summary.text() == summary and panel.table.rowCount() == 2  # k = 1 and the ELBO
+    assert panel.stamp.stale and "earlier model" in panel.stamp.text()
+    # The same checkpoint opened again is the measured model again.
+    ready_state.set_checkpoint(ready_state.checkpoint)
+    assert not panel.stamp.stale and "earlier" not in panel.stamp.text()
+
+
+def test_anomaly_scores_of_an_earlier_model_stay_but_cannot_be_compared(qtbot, tab, ready_state):
+    panel = tab.anomaly
+    panel.n_spin.setValue(100)
+    with qtbot.waitSignal(panel.scored, timeout=WAIT):
+        qtbot.mouseClick(panel.task.run_button, Qt.MouseButton.LeftButton)
+    assert panel.compare_task.run_button.isEnabled() and not panel.stamp.stale
+    another_model(ready_state)
+    assert panel.base is not None and panel.class_curves  # still shown ...
+    assert panel.stamp.stale and "earlier model" in panel.stamp.text()  # ... and marked
+    assert not panel.compare_task.run_button.isEnabled()
+    assert "score the images again" in panel.compare_task.message.text()
+
+
+def test_memorisation_neighbours_come_from_the_searched_dataset(qtbot, tab, ready_state, tiny_dataset):
+    from genai_engine.data import Dataset, ImageSet
+
+    panel = tab.memorisation
+    panel.samples_spin.setValue(2)
+    panel.k_spin.setValue(2)
+    with qtbot.waitSignal(panel.shown, timeout=WAIT):
+        qtbot.mouseClick(panel.task.run_button, Qt.MouseButton.LeftButton)
+    tips = [thumb.toolTip() for thumb in panel.grid.rows[0][1:]]
+    # Dataset B: other images and other class names, same shape.
+    other = ImageSet(255 - tiny_dataset.train.images, tiny_dataset.train.labels)
+    ready_state.set_dataset(Dataset("other", other, tiny_dataset.test, [f"kind {i}" for i in range(10)]))
+    with qtbot.waitSignal(panel.shown, timeout=WAIT):
+        qtbot.mouseClick(panel.space_buttons["encoder"], Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(panel.shown, timeout=WAIT):
+        qtbot.mouseClick(panel.space_buttons["pixel"], Qt.MouseButton.LeftButton)
+    assert [thumb.toolTip() for thumb in panel.grid.rows[0][1:]] == tips  # A's images and names
+    assert not any("kind " in tip for tip in tips)
+    assert panel.stamp.stale and "fashion-mnist-tiny" in panel.stamp.text()

@@ -212,3 +212,16 @@ def test_needs_a_model_and_data(qtbot, app_state):
     assert "Open a dataset" in widget.run_button.toolTip()
     assert widget.run() is None
     assert "No model open" in widget.model_label.text()
+
+
+def test_latest_result_names_its_model_and_is_marked_after_a_switch(qtbot, tab, ready_state):
+    """Issue 18: the result stays, labelled with the model it measured."""
+    evaluate_now(qtbot, tab, 200)
+    label = tab.result_view.model_label
+    assert label.isVisibleTo(tab) and "checkpoint.pt, epoch 1" in label.text()
+    assert "earlier" not in label.text()
+    ready_state.set_model(ready_state.checkpoint.snapshot("cpu"))  # a training epoch's weights
+    assert "earlier model" in label.text() and tab.history.rowCount() == 1
+    assert "current weights (not saved)" in tab.model_label.text()
+    ready_state.set_checkpoint(ready_state.checkpoint)  # the measured checkpoint, reopened
+    assert "earlier" not in label.text()

@@ -185,8 +185,10 @@ def test_interpolate_preview_matches_strip_after_models_arrive_while_hidden(qtbo
 
 
 
-def test_main_window_tabs_forget_dataset_a(qtbot, ready_state, tiny_dataset, settings, tmp_path):
-    """Every tab of the real window, visited with A and again with B (other class names)."""
+@pytest.mark.parametrize("kind", ["labelled", "unlabelled", "rgb"])
+def test_main_window_tabs_forget_dataset_a(qtbot, ready_state, tiny_dataset, settings, tmp_path, kind):
+    """Every tab of the real window, visited with A and again with B: other class names, no
+    labels, or RGB 32x32."""
     from desktop.main_window import MainWindow
 
     window = MainWindow(ready_state, settings, restore_session=False)
@@ -202,8 +204,16 @@ def test_main_window_tabs_forget_dataset_a(qtbot, ready_state, tiny_dataset, set
                 tabs.setCurrentIndex(index)
                 qtbot.wait(50)
 
+    errors = []
+    ready_state.error.connect(lambda title, message: errors.append(f"{title}: {message}"))
     visit_all()
-    data = dataset_b("labelled")
+    likelihood = window.analyze_tab.likelihood  # a result of model A, to be kept and marked
+    likelihood.n_spin.setValue(20)
+    for k in (10, 100):
+        likelihood.k_checks[k].setChecked(False)
+    with qtbot.waitSignal(likelihood.result_ready, timeout=WAIT):
+        likelihood.task.run_button.click()
+    data = dataset_b(kind)
     ready_state.set_dataset(data)
     done = drain(train(data, ModelConfig(hidden=(32,), latent_dim=8, image_shape=data.image_shape),
                        TrainConfig(epochs=1, batch_size=100, device="cpu"), out_dir=tmp_path / "b"))
@@ -219,3 +229,5 @@ def test_main_window_tabs_forget_dataset_a(qtbot, ready_state, tiny_dataset, set
         if found:
             stale[tabs.tabText(index)] = found
     assert not stale, f"tabs still showing dataset A's class names: {stale}"
+    assert likelihood.stamp.stale and "earlier model" in likelihood.stamp.text()
+    assert not errors
