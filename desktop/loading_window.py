@@ -35,7 +35,7 @@ class LoadingWindow(QMainWindow):
         self.setWindowTitle("GenAI Lab")
         message = QLabel("Starting GenAI Lab…\nloading PyTorch and the demo model")
         message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        message.setStyleSheet("color: palette(mid); font-size: 15px;")
+        message.setStyleSheet("color: palette(placeholder-text); font-size: 15px;")
         tabs = QTabWidget()
         tabs.setDocumentMode(True)
         tabs.addTab(message, TAB_NAMES[0])

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from desktop import style
 from desktop.settings import DEVICE_CHOICES, Settings
 from genai_engine.devices import available_devices, describe_device, resolve_device
 from genai_engine.errors import GenAIError
@@ -47,7 +48,7 @@ class PreferencesDialog(QDialog):
         self.reset_button = QPushButton("Reset Training Settings to Defaults")
         self.reset_button.clicked.connect(self._reset_train)
         self.reset_note = QLabel("")
-        self.reset_note.setStyleSheet("color: #555;")
+        style.set_text_colour(self.reset_note, style.muted_colour)
 
         form = QFormLayout()
         form.addRow("Compute device", self.device_combo)

@@ -135,8 +135,6 @@ class ExploreTab(QWidget):
         self.decoded_caption.setWordWrap(True)
         self.picked_view.setFixedSize(150, 150)
         self.picked_caption.setFixedWidth(150)
-        for view in (self.decoded_view, self.picked_view):
-            view.setBackground(self.palette().window().color())  # no white bands around it
         images = QGridLayout()
         images.addWidget(QLabel("<b>Decoded</b>"), 0, 0, Qt.AlignHCenter)
         images.addWidget(QLabel("<b>Dataset image</b>"), 0, 1, Qt.AlignHCenter)

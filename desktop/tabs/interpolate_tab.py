@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import style
 from desktop.capabilities import lacks_encoder, no_latent
 from desktop.latest_wins import LatestWins
 from desktop.state import AppState
@@ -164,7 +165,7 @@ class InterpolateTab(QWidget):
                                    "Click an image to look at it closely.")
         self.strip_view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.selection_box = QGraphicsRectItem()
-        self.selection_box.setPen(pg.mkPen("#d62728", width=2))
+        self.selection_box.setPen(pg.mkPen(style.MARK, width=2))
         self.selection_box.setVisible(False)
         self.strip_view.view.addItem(self.selection_box)
         self.info_label = QLabel()
@@ -172,7 +173,6 @@ class InterpolateTab(QWidget):
 
         self.frame_view = ImageView(min_size=200)
         self.frame_view.setToolTip("One image of the path, large")
-        self.frame_view.setBackground(None)  # no white box around a dark image
         self.frame_slider = QSlider(Qt.Orientation.Horizontal)
         self.frame_slider.setToolTip("Scrub along the path")
         self.frame_label = QLabel()
@@ -197,16 +197,15 @@ class InterpolateTab(QWidget):
         frame_column.setContentsMargins(0, 0, 0, 0)
         frame_holder.setFixedWidth(300)
 
-        self.norm_plot = pg.PlotWidget(background="w")
+        self.norm_plot = pg.PlotWidget()
         self.norm_plot.setMenuEnabled(False)
         self.norm_plot.setMouseEnabled(False, False)
         self.norm_plot.hideButtons()
-        colors = {"lerp": "#1f77b4", "slerp": "#d62728"}
-        legend = " ".join(f"<span style='color:{colors.get(name, '#555')}'>■ {name}</span>"
+        colors = {"lerp": style.BLUE, "slerp": style.RED}
+        legend = " ".join(style.span(f"■ {name}", colors.get(name, style.PURPLE))
                           for name in INTERPOLATIONS)
         # Two short lines: one long one sets the plot's minimum width and overflows a small window.
-        self.norm_plot.setTitle(f"Code length ‖z‖ along the path<br>{legend}",
-                                color="#333", size="10pt")
+        self.norm_plot.setTitle(f"Code length ‖z‖ along the path<br>{legend}", size="10pt")
         self.norm_plot.setLabel("bottom", "position along the path, t")
         self.norm_plot.setLabel("left", "‖z‖")
         # No grid: grid lines belong to the axes, which would then repaint (slow text) on
@@ -219,16 +218,16 @@ class InterpolateTab(QWidget):
             "of them passes through shorter codes the decoder rarely saw; slerp keeps the length.")
         self.norm_curves = {}
         for name in INTERPOLATIONS:
-            color = colors.get(name, "#555")
+            color = colors.get(name, style.PURPLE)
             self.norm_curves[name] = self.norm_plot.plot(
                 [], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
                 symbolBrush=color, symbolPen=None)
         self.prior_line = pg.InfiniteLine(
-            angle=0, pen=pg.mkPen("#888", width=1, style=Qt.PenStyle.DashLine),
-            label="√D", labelOpts={"position": 0.02, "color": "#666", "anchors": [(0, 1), (0, 1)]})
+            angle=0, label="√D", labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)]})
         self.norm_plot.addItem(self.prior_line)
-        self.t_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#aaa", width=1))
+        self.t_line = pg.InfiniteLine(angle=90)
         self.norm_plot.addItem(self.t_line)
+        style.keep_plot_styled(self.norm_plot, self._style_norm_lines)
 
         bottom = QHBoxLayout()
         bottom.addWidget(frame_holder)
@@ -462,8 +461,13 @@ class InterpolateTab(QWidget):
         self.play_button.setChecked(False)  # no timer runs for a tab nobody sees
         super().hideEvent(event)
 
+    def _style_norm_lines(self) -> None:
+        self.prior_line.setPen(pg.mkPen(style.muted_colour(), width=1, style=Qt.PenStyle.DashLine))
+        self.prior_line.label.setColor(style.muted_colour())
+        self.t_line.setPen(pg.mkPen(style.faint_colour(), width=1))
+
     def _failed(self, message: str) -> None:
-        self.info_label.setText(f"<span style='color:#b00020'>Could not decode: {message}</span>")
+        self.info_label.setText(style.span(f"Could not decode: {message}", style.error_colour()))
         self.state.status_message.emit(f"Interpolation failed: {message}")
 
     # -- export -----------------------------------------------------------------------------
@@ -506,8 +510,8 @@ class InterpolateTab(QWidget):
             on_error=lambda message: self._report(False, f"Could not save the {what}: {message}"))
 
     def _report(self, ok: bool, message: str) -> None:
-        color = "#1b7a1b" if ok else "#b00020"
-        self.export_message.setText(f"<span style='color:{color}'>{message}</span>")
+        color = style.success_colour() if ok else style.error_colour()
+        self.export_message.setText(style.span(message, color))
         self.state.status_message.emit(message)
         if not ok:
             self.state.error.emit("Export failed", message)

@@ -15,6 +15,7 @@ import dataclasses
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import style
 from desktop.capabilities import model_phrase
 from desktop.state import AppState
 from desktop.widgets.draw_canvas import DrawCanvas
@@ -43,7 +45,7 @@ from genai_engine.families.base import Completer
 from genai_engine.sampling import GRID_PADDING
 
 DATASET, DRAWN = 0, 1
-GIVEN = "#2ca02c"
+GIVEN = style.GREEN
 
 
 def no_completion(model) -> str:
@@ -321,12 +323,14 @@ class ARCompletionPanel(QWidget):
             return
         pen = pg.mkPen(GIVEN, width=2)
         pen.setCosmetic(True)
+        tint = QColor(GIVEN)
+        tint.setAlpha(50)
         for tile in range(tiles):
             row, col = divmod(tile, columns)
             item = QGraphicsRectItem(GRID_PADDING + col * (w + GRID_PADDING),
                                      GRID_PADDING + row * (h + GRID_PADDING), w, rows)
             item.setPen(pen)
-            item.setBrush(pg.mkBrush(44, 160, 44, 50))
+            item.setBrush(pg.mkBrush(tint))
             self.result_view.view.addItem(item)
             self._marks.append(item)
 

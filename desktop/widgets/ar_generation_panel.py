@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import style
 from desktop.capabilities import model_phrase
 from desktop.latest_wins import LatestWins
 from desktop.state import AppState
@@ -44,8 +45,8 @@ from genai_engine.errors import GenAIError
 from genai_engine.families.base import StepwiseSampler
 
 PLAY_MS = 30  # a frame of "Play"
-BAR = "#1f77b4"
-DRAWN = "#ff7f0e"
+BAR = style.BLUE
+DRAWN = style.ORANGE
 START_TEXT = "Press Next pixel or Play to write an image pixel by pixel."
 
 
@@ -82,11 +83,11 @@ class DistributionBars(pg.PlotWidget):
     """Probabilities over the K levels as bars, the drawn level in another colour."""
 
     def __init__(self, title: str, parent=None) -> None:
-        super().__init__(parent, background="w")
+        super().__init__(parent)
         self.setMenuEnabled(False)
         self.hideButtons()
         self.setMouseEnabled(False, False)
-        self.setTitle(title, color="#333", size="9pt")
+        self.setTitle(title, size="9pt")
         self.setLabel("left", "probability")
         self.setLabel("bottom", "pixel level (0 black)")
         self.setYRange(0, 1, padding=0.02)
@@ -94,6 +95,7 @@ class DistributionBars(pg.PlotWidget):
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=BAR, pen=None)
         self.addItem(self.bars)
         self.heights = np.zeros(0)
+        style.keep_plot_styled(self)
 
     def set_levels(self, levels: int) -> None:
         step = max(1, levels // 16)
@@ -193,7 +195,7 @@ class ARGenerationPanel(QWidget):
         self.image_view.setToolTip("The image so far (pixels not drawn yet are black); the frame "
                                    "marks the pixel just drawn")
         self.marker = QGraphicsRectItem(0, 0, 1, 1)
-        pen = pg.mkPen("#d62728", width=2)
+        pen = pg.mkPen(style.MARK, width=2)
         pen.setCosmetic(True)
         self.marker.setPen(pen)
         self.marker.setVisible(False)

@@ -63,7 +63,6 @@ class ClassGrid(QWidget):
         self._columns = 0  # placed by _fit_tiles
         for k, name in enumerate(names):
             tile = ImageView(min_size=MIN_TILE)
-            tile.setBackground(self.palette().window().color())
             tile.setToolTip(f"The current point decoded as “{name}”. Click to decode the main "
                             "image as this class.")
             tile.clicked.connect(lambda _x, _y, k=k: self.class_clicked.emit(k))

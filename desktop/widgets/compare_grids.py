@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from desktop.widgets.neighbour_grid import pixmap_from_uint8
+from desktop.widgets.pixel_label import PixelLabel
 from genai_engine.analysis.compare import ComparisonResult
 from genai_engine.sampling import image_grid
 
@@ -32,8 +32,7 @@ class CompareGrids(QWidget):
                 continue
             grid = image_grid(model.grid, COLUMNS)
             scale = max(1, min(3, 160 // max(grid.shape[0], 1)))
-            picture = QLabel()
-            picture.setPixmap(pixmap_from_uint8(grid, scale))
+            picture = PixelLabel(grid, scale)
             picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
             picture.setToolTip(f"{model.label}: the first {len(model.grid)} of the {result.n:,} samples "
                                f"(seed {result.seed})")

@@ -12,8 +12,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import style
 from desktop.state import AppState
 from desktop.widgets.task_bar import TaskBar
 from genai_engine.analysis.compare import MAX_MODELS, check_same_data
@@ -52,7 +53,7 @@ class CompareModelsPanel(QWidget):
         self.reason = QLabel()
         self.reason.setObjectName("compare_reason")
         self.reason.setWordWrap(True)
-        self.reason.setStyleSheet("color: #b00020")
+        style.set_text_colour(self.reason, style.error_colour)
         self.reason.hide()
 
         self.n_spin = QSpinBox()
@@ -66,10 +67,10 @@ class CompareModelsPanel(QWidget):
         self.seed_spin.setToolTip("Seed of the samples (latent families decode the same z)")
         self.task = TaskBar("Compare")
 
-        buttons = QHBoxLayout()
-        for button in (self.add_file_button, self.add_open_button, self.add_demos_button,
-                       self.remove_button):
-            buttons.addWidget(button)
+        buttons = QGridLayout()  # two rows: four buttons in one are cut off at the panel's width
+        for index, button in enumerate((self.add_file_button, self.add_open_button,
+                                        self.add_demos_button, self.remove_button)):
+            buttons.addWidget(button, *divmod(index, 2))
         box = QGroupBox(f"Models (up to {MAX_MODELS}, trained on the same data)")
         inner = QVBoxLayout(box)
         inner.addWidget(self.list)

@@ -7,6 +7,7 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from desktop import style
 from genai_engine.analysis.compare import ComparisonResult
 from genai_engine.analysis.decision_guide import decision_guide
 
@@ -30,10 +31,10 @@ class DecisionGuideView(QLabel):
         if not self.lines:
             self.setText(INTRO)
             return
-        colours = {True: "#1b7f3b", False: "#b00020", None: "#777"}
+        colours = {True: style.success_colour(), False: style.error_colour(), None: style.muted_colour()}
         items = "".join(
-            f"<li><b>{escape(g.topic)}</b>: {escape(g.measured)}<br><span style='color:#555'>Guide: "
-            f"{escape(g.claim)}</span> — <span style='color:{colours[g.agrees]}'>{escape(g.verdict)}"
-            "</span></li>" for g in self.lines)
+            f"<li><b>{escape(g.topic)}</b>: {escape(g.measured)}<br>"
+            f"{style.span(f'Guide: {escape(g.claim)}', style.muted_colour())} — "
+            f"{style.span(escape(g.verdict), colours[g.agrees])}</li>" for g in self.lines)
         self.setText(f"<b>Decision guide, measured on {escape(str(result.dataset.get('name')))}</b>"
                      f"<ul style='margin-left:-20px'>{items}</ul>")

@@ -15,11 +15,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QStackedWidget,
@@ -68,7 +70,11 @@ class DenoisingFilmPanel(QWidget):
         self.reason.setWordWrap(True)
         self.reason.setAlignment(Qt.AlignCenter)
         self.pages = QStackedWidget()
-        self.pages.addWidget(self._build_film())
+        film = QScrollArea()  # on a short screen the film scrolls instead of overlapping its text
+        film.setWidget(self._build_film())
+        film.setWidgetResizable(True)
+        film.setFrameShape(QFrame.Shape.NoFrame)
+        self.pages.addWidget(film)
         self.pages.addWidget(self.reason)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -7,6 +7,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from desktop import style
 from desktop.widgets.image_view import display_rgba
 
 
@@ -89,10 +90,10 @@ class DrawCanvas(QWidget):
         rgba = np.ascontiguousarray(display_rgba(self.image))
         qimage = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()  # owns its pixels
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#ddd"))
+        painter.fillRect(self.rect(), style.image_background())
         painter.drawImage(QRectF(left, top, side * w, side * h), qimage)
         if 0 < self.guide_row < h:
-            pen = QPen(QColor("#2ca02c"), 2, Qt.PenStyle.DashLine)
+            pen = QPen(QColor(style.GREEN), 2, Qt.PenStyle.DashLine)
             painter.setPen(pen)
             y = top + self.guide_row * side
             painter.drawLine(int(left), int(y), int(left + side * w), int(y))

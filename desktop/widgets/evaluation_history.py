@@ -141,7 +141,7 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
         if role == Qt.ItemDataRole.ForegroundRole and row.warnings and column == FID_COLUMN:
-            return pg.mkColor("#b05a00")
+            return style.warning_colour()
         return None
 
     @staticmethod
@@ -214,8 +214,8 @@ def export_with_dialog(parent, rows: list, path: str | None, *, row_type: type =
 def show_export(label, state, ok: bool, message: str) -> None:
     """The outcome of an export: green or red in ``label``, in the status bar, and in an
     error dialog when it failed."""
-    color = "#1b7a1b" if ok else "#b00020"
-    label.setText(f"<span style='color:{color}'>{html.escape(message)}</span>")
+    color = style.success_colour() if ok else style.error_colour()
+    label.setText(style.span(html.escape(message), color))
     state.status_message.emit(message)
     if not ok:
         state.error.emit("Export failed", message)
@@ -246,8 +246,8 @@ def save_history(rows: list[HistoryRow], path: Path) -> None:
 
 
 # -- plot -----------------------------------------------------------------------------------
-SERIES_STYLES = (("#1f77b4", "o"), ("#d62728", "s"), ("#2ca02c", "t"), ("#9467bd", "d"),
-                 ("#ff7f0e", "+"))
+SERIES_STYLES = ((style.BLUE, "o"), (style.RED, "s"), (style.GREEN, "t"), (style.PURPLE, "d"),
+                 (style.ORANGE, "+"))
 
 
 class FidPlot(pg.PlotWidget):
@@ -255,20 +255,20 @@ class FidPlot(pg.PlotWidget):
     FIDs only compare within one."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__(parent, background=style.plot_background())  # right-click: Export…
-        style.style_plot(self.getPlotItem())
+        super().__init__(parent)  # right-click: Export…
         self.hideButtons()
         self.showGrid(x=True, y=True, alpha=0.2)
         self.setLabel("bottom", "epoch")
         self.setLabel("left", "FID (lower is better)")
-        self.setTitle("FID over checkpoints", color=style.text_colour().name(), size="10pt")
-        self.legend = self.addLegend(offset=(-10, 10), labelTextColor=style.text_colour())
+        self.setTitle("FID over checkpoints", size="10pt")
+        self.legend = self.addLegend(offset=(-10, 10))
         self.setToolTip(COMPARABILITY_NOTE + " Runs without an epoch (image folders) are not "
                         "plotted.")
         self.empty_text = pg.TextItem("Evaluate checkpoints of several epochs\nto follow FID "
                                       "as the model trains\n(or see “FID per epoch” below)",
-                                      color="#888", anchor=(0.5, 0.5))
+                                      anchor=(0.5, 0.5))
         self.addItem(self.empty_text)
+        style.keep_plot_styled(self, lambda: self.empty_text.setColor(style.muted_colour()))
         self.empty_text.setPos(0.5, 0.5)
         self.series: dict[tuple[str, int, str], pg.PlotDataItem] = {}
 

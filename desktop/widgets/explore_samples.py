@@ -31,7 +31,6 @@ class PriorSamplesPanel(QWidget):
         self.sampler = LatestWins(state.runner, "prior samples", self)
         self.sampler.ready.connect(self._show)
         self.view = ImageView(min_size=200)
-        self.view.setBackground(self.palette().window().color())
         self.view.setToolTip("Decoded samples z ~ N(0, I). Click one to start from it.")
         self.view.clicked.connect(self._on_click)
         self.seed_spin = QSpinBox()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import style
 from desktop.widgets.image_view import ImageView
 
 PADDING = 2  # the gap ``image_grid`` leaves around every tile
@@ -59,7 +60,7 @@ class ThumbnailGrid(QWidget):
         self.view.setToolTip("Click an image to pick it")
         self.current: int | None = None  # outlined, so the user sees what they would replace
         self.current_box = QGraphicsRectItem()
-        self.current_box.setPen(pg.mkPen("#d62728", width=2))
+        self.current_box.setPen(pg.mkPen(style.MARK, width=2))
         self.current_box.setVisible(False)
         self.view.view.addItem(self.current_box)
 

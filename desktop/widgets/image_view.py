@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
+from desktop import style
 from genai_engine.sampling import GRID_PADDING, image_grid
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
@@ -49,7 +50,8 @@ class ImageView(pg.GraphicsLayoutWidget):
     """Shows one uint8 image (H, W) or (H, W, 1|3), scaled to fit with square pixels.
 
     ``image`` keeps the image as given (a single channel squeezed to (H, W)); the item paints
-    its RGBA conversion.
+    its RGBA conversion. The painter scales the item to device pixels with no smoothing, so at
+    150 % or 200 % display scaling the pixels stay crisp with no extra work here.
     """
 
     clicked = Signal(float, float)  # image coordinates (x, y) of a left click
@@ -57,7 +59,7 @@ class ImageView(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None, min_size: int = 96) -> None:
         super().__init__(parent)
         self.setMinimumSize(min_size, min_size)
-        self.setBackground("w")
+        style.keep_styled(self, lambda: self.setBackground(style.image_background()))
         self.ci.setContentsMargins(0, 0, 0, 0)
         self.view = self.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self.view.setMenuEnabled(False)

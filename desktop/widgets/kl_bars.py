@@ -1,22 +1,20 @@
 """Per-dimension latent importance bars: the VAE's KL per dimension (active units in blue,
-collapsed ones in grey), or another family's measured sensitivity per dimension."""
+collapsed ones faint), or another family's measured sensitivity per dimension."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 
+from desktop import style
 from genai_engine.latent import sort_dims_by_kl
-
-ACTIVE = "#1f4e9c"
-INACTIVE = "#c8c8c8"
 
 
 class KLBars(pg.PlotWidget):
-    """One bar per latent dimension (mean KL on the test split); inactive units in grey."""
+    """One bar per latent dimension (mean KL on the test split); inactive units faint."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__(parent, background="w")
+        super().__init__(parent)
         self.setMinimumSize(160, 120)
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
@@ -24,13 +22,11 @@ class KLBars(pg.PlotWidget):
         plot.setLabel("bottom", "latent dimension")
         plot.setLabel("left", "KL (nats)")
         plot.showGrid(y=True, alpha=0.2)
-        for axis in ("left", "bottom"):
-            plot.getAxis(axis).setTextPen("#444")
-            plot.getAxis(axis).setPen("#999")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
         plot.addItem(self.bars)
         self.values: np.ndarray | None = None
         self.active: np.ndarray | None = None
+        style.keep_plot_styled(self, self._colour_bars)
 
     @property
     def active_count(self) -> int:
@@ -43,9 +39,7 @@ class KLBars(pg.PlotWidget):
         active = sort_dims_by_kl(values)[1] if kl else np.ones(len(values), bool)
         self.getPlotItem().setLabel("left", "KL (nats)" if kl else "sensitivity")
         self.values, self.active = values, active
-        brushes = [pg.mkBrush(ACTIVE if a else INACTIVE) for a in active]
-        self.bars.setOpts(x=np.arange(len(values)), height=values, width=0.8, brushes=brushes,
-                          pens=[pg.mkPen(None)] * len(values))
+        self._colour_bars()
         plot = self.getPlotItem()
         plot.setXRange(-0.6, len(values) - 0.4, padding=0)
         floor = 0.05 if kl else 1e-9  # KL: a scale where the activity threshold (0.01) shows
@@ -53,7 +47,15 @@ class KLBars(pg.PlotWidget):
         step = max(1, int(np.ceil(len(values) / 10)))
         plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(0, len(values), step)]])
 
+    def _colour_bars(self) -> None:
+        if self.values is None:
+            return
+        active, inactive = pg.mkBrush(style.BLUE), pg.mkBrush(style.faint_colour())
+        self.bars.setOpts(x=np.arange(len(self.values)), height=self.values, width=0.8,
+                          brushes=[active if a else inactive for a in self.active],
+                          pens=[pg.mkPen(None)] * len(self.values))
+
     def clear_values(self) -> None:
         self.values = self.active = None
         # pyqtgraph 0.14 fails on empty brush/pen lists, so clear with single ones.
-        self.bars.setOpts(x=[], height=[], brushes=None, pens=None, brush=ACTIVE, pen=None)
+        self.bars.setOpts(x=[], height=[], brushes=None, pens=None, brush=style.BLUE, pen=None)

@@ -17,7 +17,7 @@ from genai_engine.latent import sort_dims_by_importance
 
 RANGE = 3.0  # slider ends, in prior standard deviations
 TICKS_PER_UNIT = 100  # slider resolution: 0.01
-INACTIVE_STYLE = "color: palette(mid);"
+INACTIVE_STYLE = "color: palette(placeholder-text);"
 
 
 class _Row:

@@ -12,9 +12,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from desktop import style
+
 LOW_COVERAGE = 0.5  # below this share of the classes the samples have collapsed
 SHARP_DROP = 0.25  # or coverage fell this much below its best so far
-COLORS = {"coverage": "#1f4e9c", "diversity": "#e07b00"}
+COLORS = {"coverage": style.BLUE, "diversity": style.ORANGE}
 
 
 def collapse_warning(coverage: list[float]) -> str | None:
@@ -35,9 +37,6 @@ def _style(plot: pg.PlotItem) -> None:
     plot.setMenuEnabled(False)
     plot.getViewBox().setMouseEnabled(x=False, y=False)
     plot.showGrid(x=True, y=True, alpha=0.2)
-    for axis in ("left", "bottom"):
-        plot.getAxis(axis).setTextPen("#444")
-        plot.getAxis(axis).setPen("#999")
 
 
 class ModeCollapseMonitor(QWidget):
@@ -49,7 +48,7 @@ class ModeCollapseMonitor(QWidget):
         self.coverage: list[float] = []
         self.diversity: list[float] = []
 
-        self.hist_widget = pg.PlotWidget(background="w")
+        self.hist_widget = pg.PlotWidget()
         self.hist_widget.setMinimumSize(150, 110)
         self.hist_widget.setToolTip("Share of fresh samples in each class, as the domain "
                                     "classifier sees them. A healthy generator spreads over all "
@@ -57,11 +56,13 @@ class ModeCollapseMonitor(QWidget):
         hist = self.hist_widget.getPlotItem()
         _style(hist)
         hist.setLabel("bottom", "share of samples")
+        hist.getAxis("bottom").enableAutoSIPrefix(False)  # a "(x0.1)" suffix was cut off
         hist.getViewBox().invertY(True)  # first class on top
-        self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.8, brush="#1f4e9c", pen=None)
+        self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.8, brush=style.BLUE, pen=None)
         hist.addItem(self.bars)
+        style.keep_plot_styled(self.hist_widget)
 
-        self.trend_widget = pg.PlotWidget(background="w")
+        self.trend_widget = pg.PlotWidget()
         self.trend_widget.setMinimumSize(150, 110)
         self.trend_widget.setToolTip("Coverage: share of the classes the samples reach. "
                                      "Diversity: how different the samples are from each other. "
@@ -69,15 +70,15 @@ class ModeCollapseMonitor(QWidget):
         trend = self.trend_widget.getPlotItem()
         _style(trend)
         trend.setLabel("bottom", "epoch")
-        trend.addLegend(offset=(-6, -6), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200))
+        trend.addLegend(offset=(-6, -6), labelTextSize="8pt")
         self.curves = {name: trend.plot(pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6,
-                                        symbolBrush=color, symbolPen="w", name=name)
+                                        symbolBrush=color, name=name)
                        for name, color in COLORS.items()}
+        style.keep_plot_styled(self.trend_widget, self._outline_symbols)
 
         self.warning = QLabel("")
         self.warning.setObjectName("mode_collapse_warning")
-        self.warning.setStyleSheet("QLabel { background: #fde8e8; color: #8a1020; border: 1px solid "
-                                   "#f0b4b4; border-radius: 3px; padding: 3px; }")
+        style.set_notice(self.warning, "error", extra="padding: 3px;")
         self.warning.hide()
         # Lines broken by hand: a word-wrapping label's height-for-width would override the
         # Train tab's stretch factors; the tooltip keeps the whole text for a narrow window.
@@ -92,6 +93,10 @@ class ModeCollapseMonitor(QWidget):
         layout.setSpacing(4)
         layout.addLayout(plots, 1)
         layout.addWidget(self.warning)
+
+    def _outline_symbols(self) -> None:
+        for curve in self.curves.values():  # a ring in the background colour parts close dots
+            curve.setSymbolPen(style.plot_background())
 
     def set_class_names(self, names) -> None:
         self.class_names = list(names or [])

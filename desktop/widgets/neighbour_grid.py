@@ -1,36 +1,17 @@
 """Rows of thumbnails: a generated sample, then its nearest training images with captions.
 
-Thumbnails are QLabels holding pixmaps copied out of the numpy arrays (``QImage.copy``), so no
-Qt image ever borrows a buffer that numpy may free; pixels are scaled by an integer factor with
-no smoothing, so they stay crisp.
+Thumbnails are ``PixelLabel``s: pixels scaled by an integer factor with no smoothing, at the
+display's device pixel ratio, so they stay crisp.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-FLAG_COLOR = "#c0392b"
-
-
-def pixmap_from_uint8(image: np.ndarray, scale: int = 1) -> QPixmap:
-    """uint8 (H, W), (H, W, 1) or (H, W, 3) -> a QPixmap ``scale`` times larger, crisp."""
-    array = np.asarray(image)
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[..., 0]
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    h, w = array.shape[:2]
-    if array.ndim == 2:
-        qimage = QImage(array.data, w, h, array.strides[0], QImage.Format.Format_Grayscale8)
-    else:
-        qimage = QImage(array.data, w, h, array.strides[0], QImage.Format.Format_RGB888)
-    qimage = qimage.copy()  # own the pixels before ``array`` can go away
-    if scale > 1:
-        qimage = qimage.scaled(w * scale, h * scale, Qt.AspectRatioMode.IgnoreAspectRatio,
-                               Qt.TransformationMode.FastTransformation)
-    return QPixmap.fromImage(qimage)
+from desktop import style
+from desktop.widgets.pixel_label import PixelLabel
 
 
 class Thumbnail(QWidget):
@@ -39,14 +20,13 @@ class Thumbnail(QWidget):
     def __init__(self, image: np.ndarray, caption: str, scale: int, tooltip: str = "",
                  flagged: bool = False, parent=None) -> None:
         super().__init__(parent)
-        self.image_label = QLabel()
-        self.image_label.setPixmap(pixmap_from_uint8(image, scale))
+        self.image_label = PixelLabel(image, scale)
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        border = FLAG_COLOR if flagged else "#d0d0d0"
-        self.image_label.setStyleSheet(f"border: 2px solid {border}; background: white")
+        self.image_label.setStyleSheet(f"border: 2px solid {style.MARK if flagged else 'palette(mid)'}")
         self.caption = QLabel(caption)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.caption.setStyleSheet(f"font-size: 11px; color: {FLAG_COLOR if flagged else '#333'}")
+        style.set_text_colour(self.caption, style.error_colour if flagged else style.text_colour,
+                              "font-size: 11px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(1)
@@ -104,7 +84,7 @@ class NeighbourGrid(QScrollArea):
             self._grid.addWidget(row[0], q + row_offset, 0)
             separator = QFrame()
             separator.setFrameShape(QFrame.Shape.VLine)
-            separator.setStyleSheet("color: #bbb")
+            separator.setStyleSheet("color: palette(mid)")
             self._grid.addWidget(separator, q + row_offset, 1)
             for j, thumb in enumerate(row[1:]):
                 self._grid.addWidget(thumb, q + row_offset, j + 2)

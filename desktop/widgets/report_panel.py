@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import style
 from desktop.state import AppState
 from desktop.widgets.task_bar import TaskBar
 from genai_engine.families.base import Encoder, LatentDecoder
@@ -100,7 +101,7 @@ class ReportPanel(QWidget):
         box.setMaximumWidth(520)
         contents = QLabel(CONTENTS)
         contents.setWordWrap(True)
-        contents.setStyleSheet("color: #444")
+        style.set_text_colour(contents, style.muted_colour)
         contents.setMaximumWidth(520)
         self.context = QLabel()
         self.context.setWordWrap(True)
@@ -195,8 +196,8 @@ class ReportPanel(QWidget):
             (True, "Model, training and dataset settings"),
         ]
         self.contents_list.setText("<br>".join(
-            f"<span style='color:#2ca02c'>✔</span>&nbsp;{text}" if present else
-            f"<span style='color:#aaa'>✘&nbsp;{text}</span>" for present, text in items))
+            f"{style.span('✔', style.success_colour())}&nbsp;{text}" if present else
+            style.span(f"✘&nbsp;{text}", style.muted_colour()) for present, text in items))
 
     def choose_and_export(self) -> None:
         checkpoint = self.state.checkpoint

@@ -14,6 +14,7 @@ import dataclasses
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from desktop import style
 from desktop.widgets.config_form import ConfigForm
 from genai_engine.errors import GenAIError
 
@@ -32,7 +33,7 @@ class SamplingForm(QWidget):
         self.error = QLabel()
         self.error.setObjectName("sampling_error")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020")
+        style.set_text_colour(self.error, style.error_colour)
         self.error.hide()
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from desktop import style
 from desktop.task_runner import TaskHandle, TaskRunner
 from desktop.task_slot import TaskSlot
 
@@ -30,7 +31,7 @@ class TaskBar(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.setStyleSheet("color: #555")
+        style.set_text_colour(self.message, style.muted_colour)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)

@@ -46,7 +46,6 @@ class TimelineBar(QGroupBox):
         self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("Epoch 888 of 888 (final)"))
         self.filmstrip = ImageView(min_size=30)
         self.filmstrip.setFixedHeight(56)
-        self.filmstrip.setBackground(self.palette().window().color())
         self.filmstrip.clicked.connect(self._on_frame_click)
         self._marker = QGraphicsRectItem()
         pen = QPen(self.palette().highlight().color(), 2)

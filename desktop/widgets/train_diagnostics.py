@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from desktop import style
 from desktop.widgets.kl_bars import KLBars
 from desktop.widgets.mode_collapse import ModeCollapseMonitor
 
@@ -23,7 +24,7 @@ MONITORED_METRICS = ("coverage", "diversity")  # shown by the monitor, not the l
 
 def caption(text: str) -> QLabel:
     label = QLabel(text)
-    label.setStyleSheet("color: #555; font-size: 11px;")
+    style.set_text_colour(label, style.muted_colour, "font-size: 11px;")
     # No word wrap: a wrapping label's height-for-width overrides the panes' stretch factors.
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
     return label
