@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
+from desktop.corpus_text import describe_corpus
 from desktop.state import AppState
 from desktop.task_runner import TaskHandle
 from genai_engine.checkpoints import load_checkpoint
@@ -21,7 +22,8 @@ from genai_engine.families import get_family
 log = logging.getLogger(__name__)
 
 DEFAULT_DATASET = "fashion-mnist"
-BUILTIN_TITLES = {"fashion-mnist": "Fashion-MNIST (embedded)"}
+BUILTIN_TITLES = {"fashion-mnist": "Fashion-MNIST (embedded)",
+                  "python-docs": "Python docs (text corpus, built in)"}
 
 
 def builtin_datasets() -> list[str]:
@@ -50,7 +52,7 @@ def path_kind(path: str | Path) -> str | None:
         return "dataset"
     if name.endswith(".pt"):
         return "checkpoint"
-    if name.endswith((".npz", ".idx", "-ubyte", "-ubyte.gz")):
+    if name.endswith((".npz", ".idx", "-ubyte", "-ubyte.gz", ".txt")):
         return "dataset"
     return None
 
@@ -93,9 +95,10 @@ class Loader(QObject):
             self.state.set_dataset(dataset)
             self.dataset_opened.emit(spec)
             notes = "; ".join(getattr(dataset, "notes", None) or [])
-            self.state.status_message.emit(
-                f"Opened {dataset.name}: {len(dataset.train):,} train, {len(dataset.test):,} test images"
-                + (f" ({notes})" if notes else ""))
+            sizes = (f"{len(dataset.train):,} train, {len(dataset.test):,} test images"
+                     if dataset.vocabulary is None else describe_corpus(dataset).replace("\n", ", "))
+            notes = f" ({notes})" if notes else ""
+            self.state.status_message.emit(f"Opened {dataset.name}: {sizes}{notes}")
 
         def failed(message: str) -> None:
             self._track(-1)
@@ -147,7 +150,7 @@ class Loader(QObject):
             return self.open_dataset(str(path))
         self.state.error.emit("Cannot open this file",
                               f"{path} is neither a checkpoint (.pt) nor a dataset (an image folder, "
-                              "IDX files or a .npz archive).")
+                              "IDX files, a .npz archive or a .txt text).")
         return None
 
     # -- dialogs ------------------------------------------------------------------------------
@@ -170,6 +173,12 @@ class Loader(QObject):
         if path:
             self.open_dataset(path)
 
+    def choose_text(self, parent: QWidget | None) -> None:
+        path, _ = QFileDialog.getOpenFileName(parent, "Open a text corpus (UTF-8) for a character model",
+                                              "", "Text files (*.txt);;All files (*)")
+        if path:
+            self.open_dataset(path)
+
     def choose_checkpoint(self, parent: QWidget | None) -> None:
         start = str(Path(self.state.checkpoint.path).parent) if (
             self.state.checkpoint is not None and self.state.checkpoint.path) else ""
@@ -179,7 +188,7 @@ class Loader(QObject):
             self.open_checkpoint(path)
 
     def dataset_menu(self, parent: QWidget) -> QMenu:
-        """Builtin datasets, then IDX / image folder / .npz file dialogs."""
+        """Builtin datasets (and text corpora), then IDX / image folder / .npz / .txt file dialogs."""
         menu = QMenu("Open &Dataset", parent)
         for name in builtin_datasets():
             action = menu.addAction(dataset_title(name))
@@ -188,4 +197,5 @@ class Loader(QObject):
         menu.addAction("IDX Files…").triggered.connect(lambda: self.choose_idx(parent))
         menu.addAction("Image Folder…").triggered.connect(lambda: self.choose_folder(parent))
         menu.addAction("NumPy .npz File…").triggered.connect(lambda: self.choose_npz(parent))
+        menu.addAction("Text Corpus (.txt)…").triggered.connect(lambda: self.choose_text(parent))
         return menu

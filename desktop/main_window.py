@@ -38,7 +38,10 @@ from desktop.tabs.explore_tab import ExploreTab
 from desktop.tabs.generate_tab import TITLE as GENERATE_TITLE
 from desktop.tabs.generate_tab import GenerateTab
 from desktop.tabs.interpolate_tab import InterpolateTab
+from desktop.tabs.language_tab import TITLE as LANGUAGE_TITLE
+from desktop.tabs.language_tab import LanguageTab
 from desktop.tabs.train_tab import TrainTab
+from desktop.widgets.images_only_cover import cover_image_tabs
 from genai_engine import __version__
 from genai_engine.checkpoints import atomic_torch_save
 from genai_engine.devices import describe_device, resolve_device
@@ -109,6 +112,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.compare_tab, COMPARE_TITLE)
         self.generate_tab = GenerateTab(self.state)  # View ▸ Generate, Ctrl+<its position>
         self.tabs.addTab(self.generate_tab, GENERATE_TITLE)
+        self.language_tab = LanguageTab(self.state)  # a character model writing text
+        self.tabs.addTab(self.language_tab, LANGUAGE_TITLE)
+        image_tabs = {"Explore": self.explore_tab, "Interpolate": self.interpolate_tab,
+                      "Evaluate": self.evaluate_tab, "Analyze": self.analyze_tab,
+                      COMPARE_TITLE: self.compare_tab, GENERATE_TITLE: self.generate_tab}
+        self.image_covers = cover_image_tabs(
+            self.state, {name: tab for name, tab in image_tabs.items() if tab is not None})
         self.setCentralWidget(self.tabs)
 
         self._build_status_bar()
@@ -164,6 +174,8 @@ class MainWindow(QMainWindow):
             self.menuBar().addMenu(title) for title in MENU_TITLES)
         self.dataset_menu = self.loader.dataset_menu(self)
         file_menu.addMenu(self.dataset_menu)
+        self._action(file_menu, "Open &Text Corpus…", lambda: self.loader.choose_text(self), None,
+                     "Open a UTF-8 .txt file to train a character model on")
         self.open_checkpoint_action = self._action(
             file_menu, "&Open Checkpoint…", lambda: self.loader.choose_checkpoint(self),
             QKeySequence.StandardKey.Open, "Open a trained model (.pt)")

@@ -36,14 +36,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import style
 from desktop.loaders import Loader
 from desktop.settings import Settings
-from desktop.state import AppState
+from desktop.state import AppState, checkpoint_name
 from desktop.task_runner import TaskHandle
 from desktop.task_slot import TaskSlot
 from desktop.widgets.dataset_panel import DatasetPanel
 from desktop.widgets.image_view import ImageView
 from desktop.widgets.loss_plot import LossPlot
+from desktop.widgets.text_training import TextFormFit, TextPreview, is_text
 from desktop.widgets.train_diagnostics import MONITORED_METRICS, TrainDiagnostics, caption
 from desktop.widgets.train_settings import TrainSettings
 from genai_engine import run_record
@@ -163,16 +165,15 @@ class TrainTab(QWidget):
         self.form = TrainSettings()
         self.form.set_device(state.device)
         self.form.restore(self.settings.train_defaults())
+        self.text_fit = TextFormFit(self.form)  # a text corpus trains with a character model
         self.error_label = QLabel("")
         self.error_label.setObjectName("train_error")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        style.set_text_colour(self.error_label, style.error_colour)
         self.error_label.hide()
 
         self.resume_banner = QFrame()
-        self.resume_banner.setStyleSheet(
-            "QFrame { background: #eef3fb; border: 1px solid #c5d5ee; border-radius: 4px; }"
-            "QLabel { border: none; }")
+        style.set_notice(self.resume_banner, "info", selector=".QFrame")  # not its QLabels
         self.resume_label = QLabel("")
         self.resume_label.setWordWrap(True)
         self.fresh_button = QToolButton()
@@ -256,6 +257,8 @@ class TrainTab(QWidget):
         recon_layout.addWidget(self.recon_view, 1)
         self.recon_caption = caption("")
         recon_layout.addWidget(self.recon_caption)
+        self.text_preview = TextPreview(state)  # in place of the images for a text corpus
+        recon_layout.addWidget(self.text_preview, 1)
         self.diagnostics = TrainDiagnostics()
         # The stretch factors share the height, not the plots' size hints.
         for widget in (self.plot, self.preview_box, self.diagnostics):
@@ -270,7 +273,7 @@ class TrainTab(QWidget):
         self.run_label.setObjectName("train_run_folder")
         self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.run_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.run_label.setStyleSheet("color: #444;")
+        style.set_text_colour(self.run_label, style.muted_colour)
         self.open_folder_button = QPushButton("Open Run Folder")
         self.open_folder_button.setToolTip("Show the run folder (checkpoint.pt) in the file manager")
         self.open_folder_button.setEnabled(False)
@@ -346,6 +349,10 @@ class TrainTab(QWidget):
     def _dataset_changed(self, dataset: Dataset | None) -> None:
         self.dataset_panel.set_dataset(dataset)
         self.form.set_dataset(dataset)
+        self.text_fit.set_dataset(dataset)
+        for widget in (self.recon_view, self.recon_caption):
+            widget.setVisible(not is_text(dataset))
+        self.text_preview.setVisible(is_text(dataset))
         if self.run_state == IDLE:
             self.start_button.setEnabled(dataset is not None)
             self._refresh_idle_preview()
@@ -356,7 +363,7 @@ class TrainTab(QWidget):
 
     def _checkpoint_changed(self, checkpoint: Checkpoint) -> None:
         epoch = checkpoint.epoch
-        self.resume_current.setText(f"The current model ({_checkpoint_name(checkpoint)}, "
+        self.resume_current.setText(f"The current model ({checkpoint_name(checkpoint)}, "
                                     f"epoch {epoch})")
         if self.run_state == IDLE and self.handle is None:
             if self.resume_checkpoint is None:  # a resume keeps the form on the resumed run
@@ -400,7 +407,7 @@ class TrainTab(QWidget):
         """The current model's preview, computed off-thread: test images over their
         reconstructions for a model with an encoder, else seeded samples."""
         dataset, model = self.state.dataset, self.state.model
-        if dataset is None:
+        if dataset is None or is_text(dataset):  # the text preview follows the model itself
             return
         images = dataset.test.images[:PREVIEW_COUNT]
         self._preview_generation += 1
@@ -427,6 +434,8 @@ class TrainTab(QWidget):
         self.state.runner.call("Preview", work, on_finished=shown)
 
     def _show_preview(self, preview: np.ndarray, encoder: bool) -> None:
+        if not len(preview):  # a character model's: it draws no images
+            return
         # Reconstructions pair each input with its output; samples fill rows of 8.
         columns = len(preview) // 2 if encoder else min(len(preview), PREVIEW_COUNT)
         self.recon_view.set_images(preview, columns=max(1, columns))
@@ -459,7 +468,7 @@ class TrainTab(QWidget):
         self.form.show_checkpoint(checkpoint)
         self.form.set_model_editable(False)
         dataset = checkpoint.dataset.get("name", "?")
-        self.resume_label.setText(f"Continuing <b>{_checkpoint_name(checkpoint)}</b> from epoch "
+        self.resume_label.setText(f"Continuing <b>{checkpoint_name(checkpoint)}</b> from epoch "
                                   f"{checkpoint.epoch} (trained on {dataset}). Start trains up "
                                   "to the epochs set above.")
         self.resume_banner.show()
@@ -658,10 +667,3 @@ class TrainTab(QWidget):
 
 def _cell(values: list, i: int) -> str:
     return "" if i >= len(values) else f"{values[i]:.10g}"
-
-
-def _checkpoint_name(checkpoint: Checkpoint) -> str:
-    if checkpoint.path is None:
-        return "checkpoint"
-    path = Path(checkpoint.path)
-    return f"{path.parent.name}/{path.name}" if path.name == "checkpoint.pt" else path.name

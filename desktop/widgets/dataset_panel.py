@@ -1,4 +1,5 @@
-"""The Train tab's dataset picker: name, an Open menu, a preview grid and the counts."""
+"""The Train tab's dataset picker: name, an Open menu, a preview grid (a text corpus: an excerpt
+of its text) and the counts."""
 
 from __future__ import annotations
 
@@ -6,19 +7,25 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
 )
 
+from desktop import style
+from desktop.corpus_text import corpus_excerpt, describe_corpus
 from desktop.loaders import Loader
 from desktop.widgets.image_view import ImageView
+from desktop.widgets.text_stream import monospace
 from genai_engine.data import Dataset
 
 PREVIEW_ROWS, PREVIEW_COLUMNS = 3, 10
 
 
 def describe_counts(dataset: Dataset) -> str:
+    if dataset.vocabulary is not None:
+        return describe_corpus(dataset)
     channels, height, width = dataset.image_shape
     colour = "greyscale" if channels == 1 else "colour"
     classes = f"{dataset.num_classes} classes" if dataset.train.labels is not None else "no labels"
@@ -36,18 +43,27 @@ class DatasetPanel(QGroupBox):
         self.open_button = QToolButton()
         self.open_button.setText("Open…")
         self.open_button.setToolTip("Open the embedded Fashion-MNIST, IDX files, an image folder "
-                                    "(one sub-folder per class) or a NumPy .npz archive")
+                                    "(one sub-folder per class), a NumPy .npz archive, or a text "
+                                    "corpus (the built-in Python docs or a .txt file) for a "
+                                    "character model")
         self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.open_button.setMenu(loader.dataset_menu(self))
         self.preview = ImageView(min_size=60)
         self.preview.setFixedHeight(100)
         self.preview.setToolTip("The first training images")
+        self.excerpt = QPlainTextEdit()
+        self.excerpt.setObjectName("dataset_excerpt")
+        self.excerpt.setReadOnly(True)
+        self.excerpt.setFont(monospace())
+        self.excerpt.setFixedHeight(100)
+        self.excerpt.setToolTip("The start of the training text")
+        self.excerpt.hide()
         self.counts = QLabel("")
         self.counts.setWordWrap(True)
-        self.counts.setStyleSheet("color: #444;")
+        style.set_text_colour(self.counts, style.muted_colour)
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
-        self.notes.setStyleSheet("color: #8a5a00;")
+        style.set_text_colour(self.notes, style.warning_colour)
         self.notes.hide()
 
         top = QHBoxLayout()
@@ -58,6 +74,7 @@ class DatasetPanel(QGroupBox):
         layout.setSpacing(5)
         layout.addLayout(top)
         layout.addWidget(self.preview)
+        layout.addWidget(self.excerpt)
         layout.addWidget(self.counts)
         layout.addWidget(self.notes)
         loader.busy_changed.connect(self._busy)
@@ -79,6 +96,12 @@ class DatasetPanel(QGroupBox):
         notes = list(getattr(dataset, "notes", None) or [])
         self.notes.setText("\n".join(notes))
         self.notes.setVisible(bool(notes))
+        text = dataset.vocabulary is not None
+        self.preview.setVisible(not text)
+        self.excerpt.setVisible(text)
+        if text:
+            self.excerpt.setPlainText(corpus_excerpt(dataset))
+            return
         images = dataset.train.images[:PREVIEW_ROWS * PREVIEW_COLUMNS]
         if len(images):
             self.preview.set_images(images, columns=min(PREVIEW_COLUMNS, len(images)))

@@ -213,6 +213,11 @@ class TrainSettings(QWidget):
                 values[key] = remembered
         return values
 
+    def apply_train_defaults(self, dataset: Dataset) -> None:
+        """The current family's training settings for ``dataset`` (a text corpus has its own)."""
+        defaults = get_family(self.family_name).train_defaults_for(dataset)
+        self._apply_train_values({k: v for k, v in defaults.items() if k in PER_FAMILY})
+
     def _current_train_values(self) -> dict:
         return {"epochs": self.epochs.value(), "epoch_images": self.epoch_images.value(),
                 "batch_size": self.batch_size.value(),
@@ -258,6 +263,9 @@ class TrainSettings(QWidget):
         if not (math.isfinite(lr) and 0 < lr <= 10):
             raise GenAIError(f"Learning rate: must be between 0 and 10, got {lr:g}")
         hidden = {"image_shape": dataset.image_shape}
+        config_fields = self.model_form.config_type.__dataclass_fields__
+        if dataset.vocabulary is not None and "vocabulary" in config_fields:
+            hidden["vocabulary"] = dataset.vocabulary  # a character model of this corpus
         if not self.conditional_row.isHidden():
             hidden["num_classes"] = dataset.num_classes if self.conditional.isChecked() else 0
         model = self.model_form.config(**hidden)

@@ -50,9 +50,9 @@ def _drop(widget, paths) -> bool:
 def test_paths_are_told_apart(tmp_path):
     assert path_kind(tmp_path) == "dataset"
     assert path_kind(tmp_path / "model.PT") == "checkpoint"
-    for name in ("set.npz", "train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "a.idx"):
+    for name in ("set.npz", "train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "a.idx", "corpus.txt"):
         assert path_kind(tmp_path / name) == "dataset", name
-    assert path_kind(tmp_path / "notes.txt") is None
+    assert path_kind(tmp_path / "notes.md") is None
 
 
 def test_dropping_a_checkpoint_opens_it_and_a_folder_opens_as_dataset(qtbot, window, app_state,
@@ -65,9 +65,9 @@ def test_dropping_a_checkpoint_opens_it_and_a_folder_opens_as_dataset(qtbot, win
     qtbot.waitUntil(lambda: not app_state.runner.active, timeout=30_000)
     opened = []
     monkeypatch.setattr(window.loader, "open_dataset", lambda spec, **_: opened.append(spec))
-    assert _drop(window, [tmp_path, tmp_path / "notes.txt"])
+    assert _drop(window, [tmp_path, tmp_path / "notes.md"])
     assert opened == [str(tmp_path)]
-    assert not _drop(window, [tmp_path / "notes.txt"])
+    assert not _drop(window, [tmp_path / "notes.md"])
 
 
 def test_recent_files_newest_first_capped_and_missing_ones_dropped(qtbot, window, settings,
