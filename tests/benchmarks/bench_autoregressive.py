@@ -9,8 +9,10 @@ With ``--text``, the same on characters (python-docs) instead.
 Sampling: an untrained model of the default config (28x28, K levels) draws the same seeded
 images with the cache (one position per pixel) and naively (a full forward pass over the prefix
 per pixel); medians over ``--repeats``, interleaved so both see the same machine load. The two
-must give identical images. Training (``--train-seconds`` > 0): each side trains that many
-seconds of optimisation, then the same first 1,000 test images are scored exactly. Prints one
+must give identical images. Training (``--train-seconds`` > 0): the app's trainer (the family's
+defaults, per-epoch measures and checkpoints included) and a plain loop of the same model take
+turns of 5 s (``race.py``) until each has run that many seconds, then the same first 1,000
+test images are scored exactly with both models. Prints one
 JSON line last.
 
 Text (``--text``): the engine's trainer runs the family's text defaults (what ``genai-lab train
@@ -32,6 +34,7 @@ import time
 
 import numpy as np
 import torch
+from race import take_turns
 
 from genai_engine.data import load_dataset
 from genai_engine.data.text import encode_text, python_docs_text, split_point
@@ -67,45 +70,49 @@ def sampling_rates(config: ARConfig, n: int, repeats: int) -> dict:
             "cached_equals_naive": same}
 
 
-def plain_loop(train_u8, test_u8, config: ARConfig, seconds: float, lr: float, batch: int) -> dict:
-    """The same network trained by a hand-written loop (Adam, constant lr, clipped) for ``seconds``."""
-    torch.manual_seed(0)
-    model = PixelTransformer(config)
+def plain_steps(model: PixelTransformer, train_u8, lr: float, batch: int):
+    """The same network trained by a hand-written loop (Adam, constant lr, clipped), one step
+    per ``next``."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    spent, images = 0.0, 0
-    while spent < seconds:
+    while True:
         order = torch.randperm(len(train_u8))
         for i in range(len(train_u8) // batch):
-            start = time.perf_counter()
             tokens = model.to_tokens(train_u8[order[i * batch:(i + 1) * batch]].float() / 255)
             loss = image_nll(model(tokens), tokens).mean()
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
-            spent += time.perf_counter() - start
-            images += batch
-            if spent >= seconds:
-                break
-    nll = measure_nll(model, test_u8, None, SINGLE)
-    return {"images_per_s": images / spent, "test_bits_per_dim": nll / (config.tokens * math.log(2))}
+            model.images_seen += batch
+            yield
 
 
-def engine_run(dataset, config: ARConfig, seconds: float, out_dir: str | None) -> tuple[dict, str | None]:
-    """The app's trainer with the family's defaults, cancelled after ``seconds`` of training."""
+def image_race(dataset, config: ARConfig, seconds: float, out_dir: str) -> dict:
+    """The plain loop and the app's trainer (the family's defaults, cancelled after ``seconds``)
+    take turns (``race.py``); then both models score the same first test images exactly."""
+    torch.manual_seed(0)
+    plain = PixelTransformer(config)
+    plain.images_seen = 0
+    cpu = torch.device("cpu")
+    d = FAMILY.train_defaults
     control = TaskControl()
-    settings = {**TrainConfig().to_dict(), **FAMILY.train_defaults, "device": "cpu"}
-    record = None
-    for record in train(dataset, config, TrainConfig(**settings), family=FAMILY.name, out_dir=out_dir,
-                        control=control):
-        batch = settings["batch_size"]
-        # images trained / images per second of training = seconds of training
-        if isinstance(record, StepRecord) and record.step * batch >= seconds * record.images_per_s:
-            control.cancel()
-        if isinstance(record, EpochRecord):
-            result = {"images_per_s": record.images_per_s, "test_bits_per_dim": record.test["bits_per_dim"]}
-            return result, record.checkpoint
-    raise RuntimeError(f"training ended without an epoch record: {record}")
+    app = train(dataset, config, TrainConfig(**{**TrainConfig().to_dict(), **d, "device": "cpu"}),
+                family=FAMILY.name, out_dir=out_dir, control=control)
+    plain_s, app_s, last = take_turns(plain_steps(plain, images_to_tensor(dataset.train.images, cpu),
+                                                  d["lr"], d["batch_size"]), app, control, seconds)
+    from genai_engine.checkpoints import load_checkpoint
+
+    checkpoint = load_checkpoint(f"{out_dir}/checkpoint.pt")
+    test = images_to_tensor(dataset.test.images, cpu)
+    per_dim = config.tokens * math.log(2)
+    return {"plain_seconds": round(plain_s, 1), "app_seconds": round(app_s, 1),
+            "plain_train_images_per_s": round(plain.images_seen / plain_s, 2),
+            "app_train_images_per_s": round(last.images_per_s, 2) if last else None,
+            "app_epochs": checkpoint.epoch,
+            "plain_test_bits_per_dim": round(measure_nll(plain, test, None, SINGLE) / per_dim, 4),
+            "app_test_bits_per_dim": round(
+                measure_nll(checkpoint.snapshot().model, test, None, SINGLE) / per_dim, 4),
+            "checkpoint": str(checkpoint.path)}
 
 
 def plain_text_loop(train_ids: torch.Tensor, dataset, config: ARConfig, seconds: float, lr: float,
@@ -216,25 +223,19 @@ def main() -> None:
     if args.sample_images > 0:
         result.update(sampling_rates(config, args.sample_images, args.repeats))
     if args.train_seconds > 0:
-        cpu = torch.device("cpu")
-        train_u8 = images_to_tensor(dataset.train.images, cpu)
-        test_u8 = images_to_tensor(dataset.test.images, cpu)
-        d = FAMILY.train_defaults
-        plain = plain_loop(train_u8, test_u8, config, args.train_seconds, d["lr"], d["batch_size"])
-        engine, checkpoint = engine_run(dataset, config, args.train_seconds,
-                                        "runs/bench_autoregressive" if args.samples_png else None)
-        result.update({"train_seconds": args.train_seconds, "test_images_scored": MEASURE_IMAGES,
-                       "plain_train_images_per_s": round(plain["images_per_s"], 2),
-                       "plain_test_bits_per_dim": round(plain["test_bits_per_dim"], 4),
-                       "engine_train_images_per_s": round(engine["images_per_s"], 2),
-                       "engine_test_bits_per_dim": round(engine["test_bits_per_dim"], 4)})
-        if args.samples_png and checkpoint:
-            from genai_engine.checkpoints import load_checkpoint
+        import tempfile
 
-            start = time.perf_counter()
-            samples = load_checkpoint(checkpoint).snapshot().sample(16, seed=0)
-            result["samples_seconds_16"] = round(time.perf_counter() - start, 2)
-            result["samples_png"] = str(save_samples(samples, args.samples_png))
+        with tempfile.TemporaryDirectory() as out_dir:
+            race = image_race(dataset, config, args.train_seconds, out_dir)
+            result.update({"train_seconds": args.train_seconds, "test_images_scored": MEASURE_IMAGES,
+                           **{k: v for k, v in race.items() if k != "checkpoint"}})
+            if args.samples_png:
+                from genai_engine.checkpoints import load_checkpoint
+
+                start = time.perf_counter()
+                samples = load_checkpoint(race["checkpoint"]).snapshot().sample(16, seed=0)
+                result["samples_seconds_16"] = round(time.perf_counter() - start, 2)
+                result["samples_png"] = str(save_samples(samples, args.samples_png))
     print(json.dumps(result))
 
 

@@ -9,7 +9,7 @@ one uint8 tensor, and deterministic DDIM (eta 0, x0 clipped) written here, batch
 
 * training throughput (images/s): interleaved repeats of ``--train-steps`` steps, medians;
 * quality at equal wall time: each trains for ``--budget`` seconds of its own running time, the
-  two taking turns of 5 s so that a shared machine's load falls on both alike (the app with
+  two taking turns of 5 s (``race.py``) so that a shared machine's load falls on both alike (the app with
   its diffusion defaults, per-epoch measures and checkpoints included, stopped at the budget
   if its defaults run longer), then domain FID, precision and recall of ``--samples`` samples against the test
   split (``genai_engine.metrics.evaluate``): the app's default sampler (DDIM, 25 steps) and its
@@ -40,6 +40,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from race import take_turns
 
 from genai_engine.checkpoints import load_checkpoint
 from genai_engine.data import Dataset, ImageSet, load_dataset
@@ -146,31 +147,14 @@ def app_rate(dataset, config, steps) -> float:
     return done.samples_per_s
 
 
-def race(train_u8, dataset, config, lr, budget, out_dir, slice_s=5.0):
-    """Both train for ``budget`` seconds of their own running time, taking turns of ``slice_s``
-    seconds, so a shared machine's changing load falls on both alike. The app is the real
-    trainer (its diffusion defaults, per-epoch measures and checkpoints included), paused
-    between turns by not asking its generator for the next record, and stopped at the budget
-    if its defaults run longer. Returns (plain model, app checkpoint, app seconds)."""
+def race(train_u8, dataset, config, lr, budget, out_dir):
+    """Both train for ``budget`` seconds of their own running time, taking turns (``race.py``):
+    the app with its diffusion defaults, per-epoch measures and checkpoints included, stopped at
+    the budget if its defaults run longer. Returns (plain model, app checkpoint, app seconds)."""
     plain = PlainDDPM(config, lr)
-    plain_run = plain_steps(plain, train_u8)
     control = TaskControl()
     app_run = train(dataset, config, app_settings(), family="diffusion", out_dir=out_dir, control=control)
-    plain_s = app_s = 0.0
-    app_running = True
-    while plain_s < budget or app_running:
-        turn = time.perf_counter()
-        while plain_s < budget and time.perf_counter() - turn < slice_s:
-            next(plain_run)
-        plain_s += time.perf_counter() - turn
-        turn = time.perf_counter()
-        while app_running and time.perf_counter() - turn < slice_s:
-            record = next(app_run, None)
-            if record is None:
-                app_running = False
-            elif app_s + time.perf_counter() - turn >= budget and not control.cancelled:
-                control.cancel()  # the trainer saves and ends
-        app_s += time.perf_counter() - turn
+    _, app_s, _ = take_turns(plain_steps(plain, train_u8), app_run, control, budget)
     return plain, load_checkpoint(f"{out_dir}/checkpoint.pt"), app_s
 
 
