@@ -14,11 +14,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import style
-from desktop.corpus_text import corpus_excerpt, describe_corpus
+from desktop.corpus_text import describe_corpus
 from desktop.loaders import Loader
 from desktop.widgets.image_view import ImageView
 from desktop.widgets.text_stream import monospace
 from genai_engine.data import Dataset
+from genai_engine.data.text import corpus_excerpt
 
 PREVIEW_ROWS, PREVIEW_COLUMNS = 3, 10
 

@@ -18,12 +18,12 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from desktop import style
 from desktop.capabilities import writes_text
-from desktop.corpus_text import corpus_excerpt
 from desktop.latest_wins import LatestWins
 from desktop.state import AppState
 from desktop.widgets.text_stream import monospace
 from desktop.widgets.train_settings import TrainSettings
 from genai_engine.data import Dataset
+from genai_engine.data.text import corpus_excerpt
 from genai_engine.errors import GenAIError
 from genai_engine.families import get_family
 from genai_engine.training import check_family_takes

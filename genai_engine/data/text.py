@@ -92,13 +92,39 @@ def text_dataset(name: str, text: str, source: str, context: int = DEFAULT_CONTE
         raise DataError(f"{source}: {len(ids):,} characters are too few for windows of {context}: the "
                         f"test part needs at least one window, so give at least {least:,} characters "
                         "or a smaller --context")
-    stride = max(1, context // TRAIN_STRIDE_DIVISOR)
+    stride = train_stride(context)
     check_budget(source, (len(ids) // stride + 1) * context, "the character windows")
     ids = ids.astype(np.uint8)
     train = ImageSet(_windows(ids[:cut], context, stride))
     test = ImageSet(_windows(ids[cut:], context, context))
     vocabulary = "".join(map(chr, vocabulary_codes))
     return Dataset(name, train, test, source=source, notes=notes, vocabulary=vocabulary)
+
+
+def train_stride(context: int) -> int:
+    """Characters between the starts of consecutive training windows of ``context``."""
+    return max(1, context // TRAIN_STRIDE_DIVISOR)
+
+
+def corpus_excerpt(dataset: Dataset, characters: int = 600) -> str:
+    """The first ``characters`` (or so) of a text dataset's training text, read back from its
+    windows: the first window, then the last ``train_stride`` characters of each next one."""
+    if dataset.vocabulary is None:
+        raise GenAIError(f"{dataset.name} is a set of images, not a text corpus")
+    windows = dataset.train.images[:, 0, :, 0]
+    if not len(windows):
+        return ""
+    stride = train_stride(windows.shape[1])
+    needed = 1 + math.ceil(max(0, characters - windows.shape[1]) / stride)
+    ids = [windows[0]] + [window[-stride:] for window in windows[1:needed]]
+    return decode_text(np.concatenate(ids), dataset.vocabulary)[:characters]
+
+
+def corpus_characters(dataset: Dataset) -> tuple[int, int]:
+    """Characters of training and of test text a text dataset's windows cover."""
+    length = dataset.image_shape[2]
+    train = (len(dataset.train) - 1) * train_stride(length) + length if len(dataset.train) else 0
+    return train, len(dataset.test) * length
 
 
 def split_point(n: int, test_fraction: float = 0.1) -> int:

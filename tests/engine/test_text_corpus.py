@@ -7,7 +7,15 @@ import pytest
 from toy_data import make_toy_dataset, make_toy_text
 
 from genai_engine.data import load_dataset, read_image_set
-from genai_engine.data.text import decode_text, encode_text, load_text, text_dataset
+from genai_engine.data.text import (
+    corpus_characters,
+    corpus_excerpt,
+    decode_text,
+    encode_text,
+    load_text,
+    split_point,
+    text_dataset,
+)
 from genai_engine.errors import DataError, GenAIError
 from genai_engine.training import TrainConfig, train
 
@@ -91,3 +99,13 @@ def test_an_image_family_refuses_a_text_corpus():
     dataset = text_dataset("toy", make_toy_text(), "toy", context=16)
     with pytest.raises(GenAIError, match="a text corpus trains only with --family autoregressive"):
         next(train(dataset, None, TrainConfig(epochs=1, device="cpu"), family="vae"))
+
+
+def test_the_training_text_reads_back_from_its_windows():
+    text = make_toy_text()
+    dataset = text_dataset("toy", text, "toy", context=32)
+    assert corpus_excerpt(dataset, 500) == text[:500]
+    train, test = corpus_characters(dataset)
+    cut = split_point(len(text))
+    assert cut - 32 < train <= cut  # the last partial stride is left out
+    assert test == (len(text) - cut) // 32 * 32
