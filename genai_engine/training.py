@@ -5,15 +5,16 @@
 (``genai_engine.families``) brings the network, its training step (one or more optimizers)
 and its per-epoch measure; the loop owns everything else: batching, the learning-rate
 schedule, pause and cancel (``control.checkpoint()`` between steps; a cancelled run saves),
-the divergence guard, previews, timeline snapshots, checkpoints and torchrun. Records hold
-floats and numpy arrays only, and carry the family's metrics by name.
+a time limit (``TrainConfig.minutes``: the schedule is planned over it), the divergence guard,
+previews, timeline snapshots, checkpoints and torchrun. Records hold floats and numpy arrays
+only, and carry the family's metrics by name.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,15 @@ from genai_engine.tensors import images_to_tensor, to_unit
 
 CHECKPOINT_NAME = "checkpoint.pt"
 PREVIEW_COUNT = 8
+EPOCHS_MAX = 100_000
+# Learning-rate schedules: "cosine" lowers the rate from the start to 0 at the end along a half
+# cosine; "late-decay" holds it for the first LATE_DECAY_START of the run and then lowers it so
+# (fast progress while a short run's model is far from done, and an annealed end); "constant".
+SCHEDULES = ("cosine", "late-decay", "constant")
+LATE_DECAY_START = 0.8
+# Previews come every ``preview_interval_s`` or further apart, so that they take at most this
+# share of the time: an autoregressive model's preview costs a forward pass over its images.
+PREVIEW_SHARE = 0.02
 
 
 @dataclass
@@ -50,14 +60,18 @@ class TrainConfig:
     beta: float = 1.0
     seed: int = 0
     device: str = "auto"
-    schedule: str = "cosine"  # cosine decays the learning rate to 0 over the run; or constant
+    schedule: str = "cosine"  # one of SCHEDULES: how the learning rate changes over the run
     # Images per epoch (0: the whole training split). A slow family on a CPU (an autoregressive
     # model trains at tens of images/s) gets epochs of minutes, hence per-epoch measures,
     # timeline snapshots and checkpoints; each epoch draws a fresh random subset.
     epoch_images: int = 0
+    # A time limit (0: none): training stops after this many minutes (pauses excluded, the
+    # epochs' measures included) and the learning-rate schedule runs its course over them, so a
+    # run planned for a lab session's five minutes ends annealed. The epochs are then a cap.
+    minutes: float = 0.0
 
     def __post_init__(self) -> None:
-        if not 1 <= int(self.epochs) <= 100_000:
+        if not 1 <= int(self.epochs) <= EPOCHS_MAX:
             raise GenAIError(f"epochs must be at least 1, got {self.epochs}")
         if not 1 <= int(self.batch_size) <= 1 << 16:
             raise GenAIError(f"batch size must be 1..65536, got {self.batch_size}")
@@ -67,8 +81,10 @@ class TrainConfig:
             raise GenAIError(f"beta must be zero or positive, got {self.beta}")
         if int(self.epoch_images) < 0:
             raise GenAIError(f"images per epoch must be 0 (all) or more, got {self.epoch_images}")
-        if self.schedule not in ("cosine", "constant"):
-            raise GenAIError(f"schedule must be cosine or constant, got {self.schedule!r}")
+        if not (math.isfinite(self.minutes) and 0 <= self.minutes <= 100_000):
+            raise GenAIError(f"the time limit must be 0 (none) or a number of minutes, got {self.minutes}")
+        if self.schedule not in SCHEDULES:
+            raise GenAIError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -86,10 +102,12 @@ class StepRecord:
     elapsed_s: float
     eta_s: float
     preview: np.ndarray | None = None  # uint8 (N, H, W, C): what the family shows while training
+    time_fraction: float = 0.0  # of the time limit spent (0 without one)
 
     @property
     def progress(self) -> float:
-        return self.step / max(self.total_steps, 1)
+        """Of the run done: its steps, or its time limit if that is nearer its end."""
+        return max(self.step / max(self.total_steps, 1), self.time_fraction)
 
 
 @dataclass
@@ -115,7 +133,7 @@ class EpochRecord:
 
 @dataclass
 class TrainingDone:
-    reason: str  # "completed" or "cancelled"
+    reason: str  # "completed", "time limit" (completed when its minutes were up) or "cancelled"
     epochs: int
     train_loss: float
     test_loss: float
@@ -137,8 +155,19 @@ def dataset_info(dataset: Dataset) -> dict:
     }
 
 
-def _cosine_lr(base: float, step: int, total: int) -> float:
-    return base * 0.5 * (1.0 + math.cos(math.pi * min(step, total) / max(total, 1)))
+def _eta(steps_left: int, batch: int, rate: float, time_fraction: float, limit_s: float) -> float:
+    """Seconds to the end of the run: its steps at the current rate, or the time limit's rest."""
+    eta = steps_left * batch / max(rate, 1e-9)
+    return min(eta, (1.0 - time_fraction) * limit_s) if limit_s else eta
+
+
+def scheduled_lr(base: float, progress: float, schedule: str) -> float:
+    """The rate after ``progress`` (0..1) of the run (``SCHEDULES``)."""
+    if schedule == "late-decay":
+        progress = max(progress - LATE_DECAY_START, 0.0) / (1.0 - LATE_DECAY_START)
+    elif schedule == "constant":
+        return base
+    return base * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def train(
@@ -153,6 +182,7 @@ def train(
     report_interval_s: float = 0.2,
     preview_interval_s: float = 1.0,
     dist: DistContext = SINGLE,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Iterator[StepRecord | EpochRecord | TrainingDone]:
     """Train (or resume) a model of ``family`` on ``dataset``; see the module docstring.
 
@@ -166,6 +196,12 @@ def train(
     networks in DistributedDataParallel; ``batch_size`` stays the global batch: each rank takes
     a disjoint ``batch_size / world_size`` slice of every batch, so a run matches a
     single-process run of the same effective batch. Only rank 0 writes checkpoints.
+
+    A time limit (``train_config.minutes``) ends the run at the first step boundary after it:
+    that last, shorter epoch is measured and saved as complete (``TrainingDone.reason`` "time
+    limit"). Under torchrun rank 0's clock decides for all ranks. ``clock`` (seconds) is the
+    loop's only source of time: a benchmark that suspends the trainer passes one that stands
+    still meanwhile. Previews are spaced so that they take at most ``PREVIEW_SHARE`` of the time.
     """
     control = control or TaskControl()
     train_config = train_config or TrainConfig()
@@ -269,9 +305,17 @@ def train(
     train_seconds = 0.0  # optimisation time only: evaluation and pauses excluded
     seconds_before = float(resume.raw.get("train_seconds", 0.0)) if resume is not None else 0.0
     images_seen = 0
-    run_start = time.perf_counter()
+    run_start = clock()
+    paused_s = 0.0
+    limit_s = train_config.minutes * 60.0
+
+    def time_fraction() -> float:
+        """Of the time limit spent (pauses excluded); 0 without a limit."""
+        return min((clock() - run_start - paused_s) / limit_s, 1.0) if limit_s else 0.0
+
+    preview_gap_s = preview_interval_s
     epoch = start_epoch
-    cancelled = False
+    cancelled = out_of_time = False
     names: list[str] = []  # the family's metric names, in the order of its first step
     model.train()
     for epoch in range(start_epoch + 1, train_config.epochs + 1):
@@ -280,22 +324,27 @@ def train(
         sums = epoch_sums = None  # metric sums since the last record, and over the epoch
         since_record = 0
         epoch_images = 0
-        tick = last_record = last_preview = time.perf_counter()
+        tick = last_record = last_preview = clock()
         for i in range(steps_per_epoch):
-            before = time.perf_counter()
-            if not control.checkpoint():
-                cancelled = True
+            before = clock()
+            running = control.checkpoint()
+            waited = clock() - before
+            paused_s += waited
+            out_of_time = bool(limit_s) and dist.broadcast_flag(time_fraction() >= 1.0)
+            if not running or out_of_time:
+                cancelled = not running
                 if since_record:  # steps since the last record count: a cancelled epoch keeps them
-                    train_seconds += time.perf_counter() - tick
+                    train_seconds += before - tick
                     images_seen += since_record * dist.world_size
                     epoch_images += since_record
                     epoch_sums += sums
                 break
-            tick += time.perf_counter() - before  # time spent paused is not training time
-            if train_config.schedule == "cosine":
+            tick += waited  # time spent paused is not training time
+            if train_config.schedule != "constant":
+                progress = max(step / max(total_steps, 1), time_fraction())
                 for optimizer, bases in zip(step_fn.optimizers, base_lrs, strict=True):
                     for group, base in zip(optimizer.param_groups, bases, strict=True):
-                        group["lr"] = _cosine_lr(base, step, total_steps)
+                        group["lr"] = scheduled_lr(base, progress, train_config.schedule)
             first = i * batch + dist.rank * local
             idx = order[first:first + local]
             metrics = step_fn(Batch(to_unit(train_x[idx]), None if train_y is None else train_y[idx]))
@@ -306,7 +355,7 @@ def train(
             step += 1
             since_record += local
             sums += values_t
-            now = time.perf_counter()
+            now = clock()
             if now - last_record >= report_interval_s or i == steps_per_epoch - 1:
                 train_seconds += now - tick
                 images_seen += since_record * dist.world_size
@@ -319,20 +368,22 @@ def train(
                 epoch_sums += sums
                 sums.zero_()
                 preview = None
-                if dist.is_main and now - last_preview >= preview_interval_s:
+                if dist.is_main and now - last_preview >= preview_gap_s:
                     preview = spec.preview(model, preview_x, preview_y)
-                    last_preview = now
+                    last_preview = clock()
+                    preview_gap_s = max(preview_interval_s, (last_preview - now) / PREVIEW_SHARE)
                 rate = images_seen / max(train_seconds, 1e-9)
+                spent = time_fraction()
                 yield recorder.step(StepRecord(
                     epoch=epoch, step=step, total_steps=total_steps,
                     loss=values.get(spec.headline, math.nan), metrics=values,
                     lr=step_fn.optimizers[0].param_groups[0]["lr"], images_per_s=rate,
-                    elapsed_s=now - run_start, eta_s=(total_steps - step) * batch / max(rate, 1e-9),
-                    preview=preview,
+                    elapsed_s=now - run_start, eta_s=_eta(total_steps - step, batch, rate, spent, limit_s),
+                    preview=preview, time_fraction=spent,
                 ))
                 since_record = 0
-                tick = last_record = time.perf_counter()
-        if cancelled and epoch_images == 0:
+                tick = last_record = clock()
+        if (cancelled or out_of_time) and epoch_images == 0:
             epoch -= 1
             break
         epoch_sums = dist.all_reduce_sum(epoch_sums)
@@ -357,22 +408,24 @@ def train(
         path = save(saved_epoch)
         yield recorder.epoch(EpochRecord(
             epoch=epoch, epochs=train_config.epochs, train=train_means, test=dict(measure.metrics),
-            diagnostics=diagnostics, images_per_s=rate, elapsed_s=time.perf_counter() - run_start,
+            diagnostics=diagnostics, images_per_s=rate, elapsed_s=clock() - run_start,
             checkpoint=path, preview=spec.preview(model, preview_x, preview_y),
         ), partial=cancelled)
         if cancelled:
             epoch -= 1
             break
+        if out_of_time:
+            break
 
     final_path = str(checkpoint_path) if checkpoint_path and checkpoint_path.exists() else None
     last = lambda key: history[key][-1] if history.get(key) else math.nan
     done = TrainingDone(
-        reason="cancelled" if cancelled else "completed",
+        reason="cancelled" if cancelled else "time limit" if out_of_time else "completed",
         epochs=epoch,
         train_loss=last(f"train_{spec.headline}"),
         test_loss=last(f"test_{spec.headline}"),
         samples_per_s=images_seen / max(train_seconds, 1e-9),
-        seconds=time.perf_counter() - run_start,
+        seconds=clock() - run_start,
         checkpoint=final_path,
         device=str(device),
         family=spec.name,

@@ -158,6 +158,7 @@ class TrainTab(QWidget):
         self._steps_per_epoch = 1.0
         self._last_x = 0.0
         self._epochs = 0
+        self._minutes = 0.0  # the run's time limit (0: none)
         self._preview_generation = 0
         self._encoder = True  # the running family's preview is reconstructions
 
@@ -510,6 +511,7 @@ class TrainTab(QWidget):
             return None
 
         self._epochs = train_config.epochs
+        self._minutes = train_config.minutes
         self._steps_per_epoch = 1.0
         self._last_x = float(resume.epoch) if resume else 0.0
         self.last_checkpoint = None
@@ -575,9 +577,10 @@ class TrainTab(QWidget):
         self.plot.add("train", x, record.metrics)
         self.progress.setValue(int(round(1000 * record.progress)))
         if self.run_state == RUNNING:
+            limit = f" · {self._minutes:g} min limit" if self._minutes else ""
             self._set_progress_text(
                 f"Epoch {record.epoch} of {self._epochs} · {100 * record.progress:.0f}% · "
-                f"{record.images_per_s:,.0f} images/s · {format_duration(record.eta_s)} left")
+                f"{record.images_per_s:,.0f} images/s · {format_duration(record.eta_s)} left{limit}")
         if record.preview is not None:
             self._show_preview(record.preview, self._encoder)
 
@@ -596,7 +599,7 @@ class TrainTab(QWidget):
     def _on_done(self, done: TrainingDone) -> None:
         self.plot.redraw()
         self.last_checkpoint = done.checkpoint or self.last_checkpoint
-        finished = "Finished" if done.reason == "completed" else "Stopped"
+        finished = {"completed": "Finished", "time limit": "Time limit reached:"}.get(done.reason, "Stopped")
         spec = get_family(done.family)
         unit = f" {spec.loss_unit}" if spec.loss_unit else ""
         loss = f" · test {spec.headline} {done.test_loss:.4g}{unit}" if np.isfinite(done.test_loss) else ""
@@ -604,7 +607,7 @@ class TrainTab(QWidget):
                                     f"{format_duration(done.seconds)}{loss}")
         if done.checkpoint:
             self.run_label.setText(f"Saved: {done.checkpoint}")
-        if done.reason == "completed":
+        if done.reason != "cancelled":
             self.progress.setValue(1000)
 
     def _on_finished(self, _last) -> None:

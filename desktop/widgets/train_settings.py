@@ -32,7 +32,7 @@ from genai_engine.data import Dataset
 from genai_engine.devices import DEVICE_CHOICES, available_devices
 from genai_engine.errors import GenAIError
 from genai_engine.families import DEFAULT_FAMILY, family_names, get_family
-from genai_engine.training import TrainConfig
+from genai_engine.training import SCHEDULES, TrainConfig
 
 # beta is a TrainConfig field (every family's step receives the TrainConfig) but only the
 # VAE's step reads it, and the contract has no per-family training options: name its users.
@@ -59,8 +59,13 @@ TIPS = {
                   "fewer steps per epoch.",
     "lr": "Adam's learning rate, e.g. 0.003 or 1e-3. Too large and the loss can diverge "
           "(training then stops and keeps the last good weights).",
-    "schedule": "<b>cosine</b> lowers the learning rate smoothly to 0 by the last epoch; "
-                "<b>constant</b> keeps it fixed.",
+    "schedule": "<b>cosine</b> lowers the learning rate smoothly to 0 over the run; "
+                "<b>late-decay</b> holds it for the first 80% of the run, then lowers it to 0 (quick "
+                "progress in a short run, still an annealed end); <b>constant</b> keeps it fixed.",
+    "minutes": "Stop training after this many minutes (pauses do not count; the epochs' test "
+               "measures do), with the learning-rate schedule planned over them, so a short run "
+               "still ends annealed. The last epoch is cut short and saved as complete. The "
+               "epochs above still end the run if they come first: raise them to fill the time.",
     "seed": "Seed of the random initialisation and data order: the same seed and settings train "
             "the same model.",
     "device": "Where training runs. <b>auto</b> picks a CUDA GPU, then Apple MPS, then the CPU.",
@@ -105,7 +110,13 @@ class TrainSettings(QWidget):
         self.batch_size.setRange(1, 65_536)
         self.lr = QLineEdit()
         self.schedule = QComboBox()
-        self.schedule.addItems(["cosine", "constant"])
+        self.schedule.addItems(list(SCHEDULES))
+        self.minutes = QDoubleSpinBox()
+        self.minutes.setRange(0.0, 10_000.0)
+        self.minutes.setDecimals(1)
+        self.minutes.setSingleStep(1.0)
+        self.minutes.setSuffix(" min")
+        self.minutes.setSpecialValueText("none")  # 0: no time limit
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setValue(TrainConfig.seed)
@@ -140,6 +151,7 @@ class TrainSettings(QWidget):
                                    ("Batch size", "batch_size", self.batch_size),
                                    ("Learning rate", "lr", self.lr),
                                    ("LR schedule", "schedule", self.schedule),
+                                   ("Time limit", "minutes", self.minutes),
                                    ("Seed", "seed", self.seed),
                                    ("Device", "device", self.device)):
             widget.setToolTip(TIPS[key])
@@ -156,7 +168,7 @@ class TrainSettings(QWidget):
         for signal in (self.family.currentIndexChanged, self.conditional.toggled,
                        self.beta.valueChanged, self.epochs.valueChanged, self.epoch_images.valueChanged,
                        self.batch_size.valueChanged, self.lr.textEdited,
-                       self.schedule.currentIndexChanged, self.seed.valueChanged,
+                       self.schedule.currentIndexChanged, self.minutes.valueChanged, self.seed.valueChanged,
                        self.device.currentIndexChanged):
             signal.connect(self.changed)
 
@@ -235,7 +247,7 @@ class TrainSettings(QWidget):
         if values.get("lr"):
             lr = values["lr"]
             self.lr.setText(f"{lr:g}" if isinstance(lr, float) else str(lr))
-        if values.get("schedule") in ("cosine", "constant"):
+        if values.get("schedule") in SCHEDULES:
             self.schedule.setCurrentText(values["schedule"])
 
     def set_dataset(self, dataset: Dataset | None) -> None:
@@ -273,7 +285,7 @@ class TrainSettings(QWidget):
         train = TrainConfig(epochs=self.epochs.value(), epoch_images=self.epoch_images.value(),
                             batch_size=self.batch_size.value(), lr=lr,
                             beta=beta, seed=self.seed.value(), device=self.device.currentData(),
-                            schedule=self.schedule.currentText())
+                            schedule=self.schedule.currentText(), minutes=self.minutes.value())
         return self.family_name, model, train
 
     def values(self) -> dict:
@@ -286,7 +298,8 @@ class TrainSettings(QWidget):
         for family, form in self.model_forms.items():
             values.update({f"{family}.{name}": form.text(name) for name in form.editors})
         values.update({"family": self.family_name, "conditional": int(self.conditional.isChecked()),
-                       "seed": self.seed.value(), "device": self.device.currentData()})
+                       "seed": self.seed.value(), "minutes": self.minutes.value(),
+                       "device": self.device.currentData()})
         return values
 
     def restore(self, values: dict) -> None:
@@ -300,10 +313,11 @@ class TrainSettings(QWidget):
         index = self.device.findData(values.get("device"))
         if index >= 0:
             self.device.setCurrentIndex(index)
-        try:
-            self.seed.setValue(int(values["seed"]))
-        except (KeyError, TypeError, ValueError, OverflowError):
-            pass
+        for spin, key, kind in ((self.seed, "seed", int), (self.minutes, "minutes", float)):
+            try:
+                spin.setValue(kind(values[key]))
+            except (KeyError, TypeError, ValueError, OverflowError):
+                pass
         self._shown_family = None
         for form in self.model_forms.values():
             form.hide()

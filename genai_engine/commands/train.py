@@ -24,14 +24,14 @@ from genai_engine.tasks import TaskControl
 
 RUNS_ROOT = "runs"
 # the training settings a --config file may hold, as TrainConfig names them
-FILE_SETTINGS = ("epochs", "batch_size", "lr", "schedule", "epoch_images", "beta", "seed")
+FILE_SETTINGS = ("epochs", "batch_size", "lr", "schedule", "epoch_images", "minutes", "beta", "seed")
 _NOT_GIVEN = object()  # marks a family option the command line did not give (under --config)
 
 
 def register(subparsers) -> None:
     from genai_engine.data.text import DEFAULT_CONTEXT
     from genai_engine.families import DEFAULT_FAMILY, family_names, get_family
-    from genai_engine.training import TrainConfig  # dataclass defaults are the app's defaults
+    from genai_engine.training import SCHEDULES, TrainConfig  # dataclass defaults are the app's defaults
 
     d = TrainConfig()
     p = subparsers.add_parser("train", help="train a model (VAE, GAN, ...)", conflict_handler="resolve",
@@ -49,11 +49,15 @@ def register(subparsers) -> None:
     p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the family's)")
     p.add_argument("--batch-size", type=int, default=None, help="images per batch (default: the family's)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: the family's)")
-    p.add_argument("--schedule", choices=("cosine", "constant"), default=None,
-                   help="learning-rate schedule (default: the family's)")
+    p.add_argument("--schedule", choices=SCHEDULES, default=None,
+                   help="learning-rate schedule: cosine lowers it to 0 from the start, late-decay "
+                   "holds it for 80%% of the run, then lowers it to 0 (default: the family's)")
     p.add_argument("--epoch-images", type=int, default=None, metavar="N",
                    help="images per epoch, a fresh random subset each time (default: the whole "
                         "training split, or the family's)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="train for this many minutes (pauses excluded), the learning-rate schedule "
+                   "planned over them; without --epochs, as many epochs as fit (default: no limit)")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed of weights, batches and noise")
     p.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
     p.add_argument("--image-size", type=int, default=None, help="resize image folders to this size "
@@ -140,7 +144,7 @@ def _train(args, dist, device: str) -> int:
     from genai_engine.checkpoints import load_checkpoint
     from genai_engine.data import load_dataset
     from genai_engine.families import get_family
-    from genai_engine.training import TrainConfig, check_family_takes, train
+    from genai_engine.training import EPOCHS_MAX, TrainConfig, check_family_takes, train
 
     resume = load_checkpoint(args.resume) if args.resume else None
     dataset = load_dataset(args.dataset, image_size=args.image_size, context=_context(args, resume))
@@ -157,7 +161,9 @@ def _train(args, dist, device: str) -> int:
     else:
         model_config = family.config_from_args(args, dataset)
     given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "schedule": args.schedule,
-             "epoch_images": args.epoch_images}
+             "epoch_images": args.epoch_images, "minutes": args.minutes}
+    if args.minutes and args.epochs is None:
+        given["epochs"] = EPOCHS_MAX  # the time limit decides
     settings = {**TrainConfig().to_dict(), **family.train_defaults_for(dataset),
                 **{k: v for k, v in given.items() if v is not None}}
     train_config = TrainConfig(**{**settings, "beta": args.beta, "seed": args.seed, "device": device})
@@ -199,7 +205,8 @@ def _train(args, dist, device: str) -> int:
     if not args.json:
         loss = (f", test loss {summary['test_loss']} {family.loss_unit}"
                 if summary["test_loss"] is not None else "")
-        print(f"done: {family.title}, {done.epochs} epochs{loss}, checkpoint {done.checkpoint}")
+        ended = " (time limit)" if done.reason == "time limit" else ""
+        print(f"done: {family.title}, {done.epochs} epochs{ended}{loss}, checkpoint {done.checkpoint}")
     return 0
 
 
@@ -229,15 +236,22 @@ def _follow(records, train_config, dist, progress: ProgressLine):
         if not dist.is_main and not isinstance(record, TrainingDone):
             continue  # under torchrun only rank 0 reports
         if isinstance(record, StepRecord):
-            progress.update(record.progress, f"epoch {record.epoch}/{train_config.epochs} "
+            progress.update(record.progress, f"{_epoch_label(record.epoch, train_config)} "
                             f"loss {record.loss:.4g} {record.images_per_s:,.0f} img/s "
                             f"ETA {format_seconds(record.eta_s)}")
         elif isinstance(record, EpochRecord):
-            progress.message(f"epoch {record.epoch}/{record.epochs}: {_metrics_line(record)} "
+            progress.message(f"{_epoch_label(record.epoch, train_config)}: {_metrics_line(record)} "
                              f"{record.images_per_s:,.0f} img/s")
         elif isinstance(record, TrainingDone):
             done = record
     return done
+
+
+def _epoch_label(epoch: int, train_config) -> str:
+    """'epoch 3/8', or under a time limit 'epoch 3 (5 min limit)' (the epochs a cap)."""
+    if train_config.minutes:
+        return f"epoch {epoch} ({train_config.minutes:g} min limit)"
+    return f"epoch {epoch}/{train_config.epochs}"
 
 
 def _metrics_line(record) -> str:

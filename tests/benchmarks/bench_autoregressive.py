@@ -9,11 +9,12 @@ With ``--text``, the same on characters (python-docs) instead.
 Sampling: an untrained model of the default config (28x28, K levels) draws the same seeded
 images with the cache (one position per pixel) and naively (a full forward pass over the prefix
 per pixel); medians over ``--repeats``, interleaved so both see the same machine load. The two
-must give identical images. Training (``--train-seconds`` > 0): the app's trainer (the family's
-defaults, per-epoch measures and checkpoints included) and a plain loop of the same model take
-turns of 5 s (``race.py``) until each has run that many seconds, then the same first 1,000
-test images are scored exactly with both models. Prints one
-JSON line last.
+must give identical images. Training (``--train-seconds`` > 0): the app's trainer, as a user
+runs it for that time (the family's defaults with a time limit of those seconds, ``genai-lab
+train --family autoregressive --minutes M``: its schedule planned over them, its per-epoch
+measures, previews and checkpoints included in them), and a plain loop of the same model (Adam
+at the same rate, constant) take turns of 5 s (``race.py``) until each has run that long; then
+the same first 1,000 test images are scored exactly with both models. Prints one JSON line last.
 
 Text (``--text``): the engine's trainer runs the family's text defaults (what ``genai-lab train
 --family autoregressive --dataset python-docs`` does), stopped after ``--text-budget`` seconds of
@@ -34,7 +35,7 @@ import time
 
 import numpy as np
 import torch
-from race import take_turns
+from race import TurnClock, take_turns
 
 from genai_engine.data import load_dataset
 from genai_engine.data.text import encode_text, python_docs_text, split_point
@@ -46,7 +47,7 @@ from genai_engine.families.autoregressive.nets import PixelTransformer, image_nl
 from genai_engine.sampling import save_samples
 from genai_engine.tasks import TaskControl
 from genai_engine.tensors import images_to_tensor
-from genai_engine.training import EpochRecord, StepRecord, TrainConfig, train
+from genai_engine.training import EPOCHS_MAX, EpochRecord, StepRecord, TrainConfig, train
 
 FAMILY = get_family("autoregressive")
 
@@ -88,26 +89,32 @@ def plain_steps(model: PixelTransformer, train_u8, lr: float, batch: int):
 
 
 def image_race(dataset, config: ARConfig, seconds: float, out_dir: str) -> dict:
-    """The plain loop and the app's trainer (the family's defaults, cancelled after ``seconds``)
-    take turns (``race.py``); then both models score the same first test images exactly."""
+    """The plain loop and the app's trainer (the family's defaults with a time limit of
+    ``seconds``) take turns (``race.py``); then both models score the same first test images
+    exactly."""
     torch.manual_seed(0)
     plain = PixelTransformer(config)
     plain.images_seen = 0
     cpu = torch.device("cpu")
     d = FAMILY.train_defaults
-    control = TaskControl()
-    app = train(dataset, config, TrainConfig(**{**TrainConfig().to_dict(), **d, "device": "cpu"}),
-                family=FAMILY.name, out_dir=out_dir, control=control)
+    clock = TurnClock()  # the app's minutes pass on its own turns only
+    settings = {**TrainConfig().to_dict(), **d, "device": "cpu", "minutes": seconds / 60,
+                "epochs": EPOCHS_MAX}
+    app = train(dataset, config, TrainConfig(**settings), family=FAMILY.name, out_dir=out_dir, clock=clock)
     plain_s, app_s, last = take_turns(plain_steps(plain, images_to_tensor(dataset.train.images, cpu),
-                                                  d["lr"], d["batch_size"]), app, control, seconds)
+                                                  d["lr"], d["batch_size"]), app, seconds, clock=clock)
     from genai_engine.checkpoints import load_checkpoint
 
     checkpoint = load_checkpoint(f"{out_dir}/checkpoint.pt")
+    app_train_s = float(checkpoint.raw["train_seconds"])
     test = images_to_tensor(dataset.test.images, cpu)
     per_dim = config.tokens * math.log(2)
     return {"plain_seconds": round(plain_s, 1), "app_seconds": round(app_s, 1),
             "plain_train_images_per_s": round(plain.images_seen / plain_s, 2),
             "app_train_images_per_s": round(last.images_per_s, 2) if last else None,
+            "app_optimisation_seconds": round(app_train_s, 1),  # the rest: measures, previews, saves
+            "plain_images": plain.images_seen,
+            "app_images": round(app_train_s * last.images_per_s) if last else 0,
             "app_epochs": checkpoint.epoch,
             "plain_test_bits_per_dim": round(measure_nll(plain, test, None, SINGLE) / per_dim, 4),
             "app_test_bits_per_dim": round(

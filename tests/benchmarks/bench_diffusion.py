@@ -154,7 +154,7 @@ def race(train_u8, dataset, config, lr, budget, out_dir):
     plain = PlainDDPM(config, lr)
     control = TaskControl()
     app_run = train(dataset, config, app_settings(), family="diffusion", out_dir=out_dir, control=control)
-    _, app_s, _ = take_turns(plain_steps(plain, train_u8), app_run, control, budget)
+    _, app_s, _ = take_turns(plain_steps(plain, train_u8), app_run, budget, control=control)
     return plain, load_checkpoint(f"{out_dir}/checkpoint.pt"), app_s
 
 

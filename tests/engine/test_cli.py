@@ -30,6 +30,20 @@ def toy_npz(tmp_path):
     return path
 
 
+def test_train_for_minutes_fills_the_time_with_epochs(toy_npz, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["train", "--dataset", str(toy_npz), "--hidden", "32", "--latent-dim", "3",
+                 "--minutes", "0.02", "--epoch-images", "64", "--batch-size", "32", "--device", "cpu",
+                 "--schedule", "late-decay", "--out", str(out), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["status"] == "time limit" and summary["epochs"] >= 1
+    record = json.loads((out / "run.json").read_text())
+    assert record["train_config"]["minutes"] == 0.02 and record["train_config"]["schedule"] == "late-decay"
+    assert record["train_config"]["epochs"] > 1000  # no --epochs: the time decides
+    assert load_checkpoint(out / "checkpoint.pt").epoch == summary["epochs"]
+
+
 def test_train_json_summary_then_sample(toy_npz, tmp_path, capsys):
     out = tmp_path / "run"
     code = main(["train", "--dataset", str(toy_npz), "--hidden", "32", "--latent-dim", "3",

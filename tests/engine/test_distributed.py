@@ -41,8 +41,9 @@ def toy_npz(tmp_path):
     return path
 
 
-def common(npz, out, epochs):
-    return ["train", "--dataset", str(npz), "--hidden", "64", "--latent-dim", "4", "--epochs", str(epochs),
+def common(npz, out, epochs=None):
+    return ["train", "--dataset", str(npz), "--hidden", "64", "--latent-dim", "4",
+            *(["--epochs", str(epochs)] if epochs else []),
             "--batch-size", "64", "--lr", "3e-3", "--device", "cpu", "--out", str(out), "--json"]
 
 
@@ -61,3 +62,12 @@ def test_two_gloo_ranks_match_one_process_and_resume_across_rank_counts(toy_npz,
     checkpoint = load_checkpoint(resumed["checkpoint"])
     assert checkpoint.epoch == 4 and len(checkpoint.history["test_loss"]) == 4
     assert checkpoint.history["test_loss"][:3] == pytest.approx(two)
+
+
+def test_two_ranks_stop_together_at_a_time_limit(toy_npz, tmp_path):
+    args = [*common(toy_npz, tmp_path / "timed"), "--minutes", "0.05", "--epoch-images", "128"]
+    summary = launch(args, 2, tmp_path)
+    # rank 0's clock decides for both: a rank that stopped alone would leave the other waiting
+    # in a gradient exchange until the launch's timeout
+    assert summary["status"] == "time limit" and summary["world_size"] == 2
+    assert summary["epochs"] >= 2 and load_checkpoint(summary["checkpoint"]).epoch == summary["epochs"]
