@@ -159,7 +159,7 @@ class CompareTab(QWidget):
 
     def train_all(self, budget_s: float, families: list[str]) -> None:
         """Train ``families`` on the open dataset, ``budget_s`` each, then compare them."""
-        from desktop.tabs.train_tab import new_run_dir
+        from desktop.run_folders import new_run_dir
 
         dataset = self.state.dataset
         if dataset is None or self.task.running:

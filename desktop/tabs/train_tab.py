@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from desktop import style
 from desktop.loaders import Loader
+from desktop.run_folders import new_run_dir
 from desktop.settings import Settings
 from desktop.state import AppState, checkpoint_name
 from desktop.task_runner import TaskHandle
@@ -48,7 +49,6 @@ from desktop.widgets.loss_plot import LossPlot
 from desktop.widgets.text_training import TextFormFit, TextPreview, is_text
 from desktop.widgets.train_diagnostics import MONITORED_METRICS, TrainDiagnostics, caption
 from desktop.widgets.train_settings import TrainSettings
-from genai_engine import run_record
 from genai_engine.checkpoints import Checkpoint, load_checkpoint
 from genai_engine.data import Dataset
 from genai_engine.devices import resolve_device
@@ -119,10 +119,6 @@ def _keeping_unsaved(records):
     except CheckpointNotSaved as error:
         yield RunNotSaved(error.checkpoint)
         raise
-
-
-def new_run_dir(dataset_name: str) -> Path:
-    return run_record.new_run_dir(dataset_name, user_data_dir() / "runs")
 
 
 def format_duration(seconds: float) -> str:

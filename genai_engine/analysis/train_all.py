@@ -1,20 +1,19 @@
 """Train one model of each family on the same data, each within a time budget, for Compare.
 
 ``train_all(dataset, budget_s=...)`` trains the families one after the other with their
-defaults (``Family.train_defaults``, ``Family.default_config``) into ``out_dir/<family>/``. A
-family whose budget is spent is stopped by cancelling its own ``TaskControl``: the trainer
-then saves the checkpoint as it stands, so every family ends with one. It yields every training
-record wrapped in ``FamilyRecord`` (tagged with the family), then one ``TrainAllDone`` with the
-checkpoint paths. Cancelling ``control`` stops the family in training (its checkpoint is kept)
-and the families after it are not started.
+defaults (``Family.train_defaults``, ``Family.default_config``) into ``out_dir/<family>/``, each
+with the budget as its time limit (``TrainConfig.minutes``): its learning-rate schedule runs its
+course in that time and it ends with a saved checkpoint. It yields every training record
+wrapped in ``FamilyRecord`` (tagged with the family), then one ``TrainAllDone`` with the
+checkpoint paths. ``control`` pauses the family in training (the pause does not count against
+its budget); cancelling it stops that family (its checkpoint is kept) and the families after
+it are not started.
 
-The budget is checked at each training record (a few per second): the epoch's test measure
-that a stop triggers still runs, so a family may overrun its budget by that much.
+The family's last test measure runs after its time is up, so it may overrun by that much.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +40,7 @@ class FamilyRecord:
 @dataclass
 class TrainAllDone:
     checkpoints: dict[str, str] = field(default_factory=dict)  # family -> checkpoint path
-    reasons: dict[str, str] = field(default_factory=dict)  # family -> "budget spent", "completed"...
+    reasons: dict[str, str] = field(default_factory=dict)  # family -> the trainer's "time limit"...
     cancelled: bool = False
 
 
@@ -49,7 +48,7 @@ def train_all(dataset, families: Sequence[str] | None = None, *, budget_s: float
               device: str = "auto", control: TaskControl | None = None
               ) -> Iterator[FamilyRecord | TrainAllDone]:
     from genai_engine.families import family_names, get_family
-    from genai_engine.training import TrainConfig, TrainingDone, train
+    from genai_engine.training import EPOCHS_MAX, StepRecord, TrainConfig, TrainingDone, train
 
     control = control or TaskControl()
     families = list(families or family_names())
@@ -63,23 +62,18 @@ def train_all(dataset, families: Sequence[str] | None = None, *, budget_s: float
     for index, name in enumerate(families):
         if not control.checkpoint():
             break
-        family = get_family(name)
-        mine = TaskControl()
-        settings = TrainConfig(**{**family.train_defaults, "device": device})
-        seconds, reason = 0.0, ""
-        run = train(dataset, None, settings, family=name, out_dir=Path(out_dir) / name, control=mine)
-        tick = time.perf_counter()
+        settings = TrainConfig(**{**get_family(name).train_defaults, "device": device,
+                                  "minutes": budget_s / 60, "epochs": EPOCHS_MAX})
+        seconds = 0.0
+        run = train(dataset, None, settings, family=name, out_dir=Path(out_dir) / name, control=control)
         for record in run:
-            seconds += time.perf_counter() - tick
-            if not mine.cancelled and (seconds >= budget_s or control.cancelled):
-                reason = "cancelled" if control.cancelled else "budget spent"
-                mine.cancel()
+            if isinstance(record, StepRecord):
+                seconds = record.time_fraction * budget_s
             if isinstance(record, TrainingDone):
+                seconds = budget_s if record.reason == "time limit" else seconds
                 if record.checkpoint:
                     done.checkpoints[name] = record.checkpoint
-                done.reasons[name] = reason or record.reason
+                done.reasons[name] = record.reason
             yield FamilyRecord(name, index, len(families), float(budget_s), seconds, record)
-            control.checkpoint()  # blocks while paused: training waits with it, uncounted
-            tick = time.perf_counter()
     done.cancelled = control.cancelled
     yield done

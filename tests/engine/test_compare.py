@@ -163,6 +163,8 @@ def test_train_all_stops_each_family_at_its_budget_and_keeps_the_checkpoints(tmp
     records = list(train_all(toy, ["vae", "gan"], budget_s=0.3, out_dir=tmp_path, device="cpu"))
     done = records[-1]
     assert isinstance(done, TrainAllDone) and set(done.checkpoints) == {"vae", "gan"}
+    assert done.reasons == {"vae": "time limit", "gan": "time limit"}  # each one's own time limit
     assert {r.family for r in records if isinstance(r, FamilyRecord)} == {"vae", "gan"}
     for path in done.checkpoints.values():
-        assert load_checkpoint(path).raw["train_seconds"] > 0
+        checkpoint = load_checkpoint(path)
+        assert checkpoint.raw["train_seconds"] > 0 and checkpoint.train_config["minutes"] == 0.3 / 60
