@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +42,7 @@ from desktop.settings import Settings
 from desktop.state import AppState, checkpoint_name
 from desktop.task_runner import TaskHandle
 from desktop.task_slot import TaskSlot
+from desktop.training_work import EpochSnapshot, RunNotSaved, RunSaved, training_work
 from desktop.widgets.dataset_panel import DatasetPanel
 from desktop.widgets.image_view import ImageView
 from desktop.widgets.loss_plot import LossPlot
@@ -52,73 +52,17 @@ from desktop.widgets.train_settings import TrainSettings
 from genai_engine.checkpoints import Checkpoint, load_checkpoint
 from genai_engine.data import Dataset
 from genai_engine.devices import resolve_device
-from genai_engine.errors import CheckpointNotSaved, GenAIError
+from genai_engine.errors import GenAIError
 from genai_engine.families import get_family
-from genai_engine.families.base import Encoder, Snapshot
+from genai_engine.families.base import Encoder
 from genai_engine.files import atomic_write_text
 from genai_engine.resources import user_data_dir
 from genai_engine.sampling import sample_model
-from genai_engine.training import PREVIEW_COUNT, EpochRecord, StepRecord, TrainingDone, train
+from genai_engine.training import PREVIEW_COUNT, EpochRecord, StepRecord, TrainingDone
 
 log = logging.getLogger(__name__)
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
-
-
-@dataclass
-class EpochSnapshot:
-    """A frozen copy of the weights after an epoch, made on the worker thread."""
-
-    epoch: int
-    model: Snapshot
-    latent_importance: np.ndarray | None
-
-
-@dataclass
-class RunSaved:
-    """The run's final checkpoint, loaded on the worker thread."""
-
-    checkpoint: Checkpoint
-
-
-@dataclass
-class RunNotSaved:
-    """The run stopped because its checkpoint could not be written: the trained model, in
-    memory (no path), for File ▸ Save Checkpoint As…"""
-
-    checkpoint: Checkpoint
-
-
-def training_work(dataset: Dataset, family: str, model_config, train_config, run_dir: Path,
-                  resume: Checkpoint | None):
-    """``work(control)`` for the task runner: the engine's records plus weight snapshots."""
-
-    def work(control):
-        last_path = None
-        records = train(dataset, model_config, train_config, family=family, out_dir=run_dir,
-                        resume=resume, control=control)
-        for record in _keeping_unsaved(records):
-            yield record
-            if isinstance(record, EpochRecord) and record.checkpoint:
-                snapshot = load_checkpoint(record.checkpoint)
-                yield EpochSnapshot(record.epoch, snapshot.snapshot(),
-                                    record.diagnostics.get("latent_importance"))
-            if isinstance(record, TrainingDone):
-                last_path = record.checkpoint
-        if last_path:
-            yield RunSaved(load_checkpoint(last_path))
-
-    return work
-
-
-def _keeping_unsaved(records):
-    """The trainer's records; when a checkpoint cannot be written, its in-memory model as a
-    ``RunNotSaved`` before the error itself."""
-    try:
-        yield from records
-    except CheckpointNotSaved as error:
-        yield RunNotSaved(error.checkpoint)
-        raise
 
 
 def format_duration(seconds: float) -> str:

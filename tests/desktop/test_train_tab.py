@@ -130,7 +130,7 @@ def test_invalid_settings_give_an_inline_message(qtbot, tab, app_state):
 
 def test_divergence_shows_a_message_and_leaves_the_tab_usable(qtbot, tab, app_state,
                                                              monkeypatch):
-    import desktop.tabs.train_tab as train_module
+    import desktop.training_work as train_module
 
     def diverging(dataset, *args, control=None, **kwargs):
         yield StepRecord(epoch=1, step=1, total_steps=40, loss=500.0,
