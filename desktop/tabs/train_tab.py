@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +78,32 @@ def has_encoder(family: str) -> bool:
     return issubclass(get_family(family).snapshot_type, Encoder)
 
 
-def preview_caption(encoder: bool) -> str:
-    return "top: test images · bottom: reconstructions" if encoder else "fixed-noise samples"
+@dataclass(frozen=True)
+class PreviewText:
+    """How the preview box names what it shows (a family's ``preview_kind``)."""
+
+    title: str
+    caption: str
+    tooltip: str
+    paired: bool  # a row of inputs over a row of outputs
+
+
+PREVIEWS = {
+    "reconstructions": PreviewText(
+        "Test images and reconstructions", "top: test images · bottom: reconstructions",
+        "Top row: test images. Bottom row: the model's reconstructions (decoded from the mean of "
+        "each image's code)", True),
+    "samples": PreviewText(
+        "Samples", "fixed-noise samples",
+        "Images generated from the same fixed noise after every update: watch them sharpen", False),
+    "predictions": PreviewText(
+        "Test images and predictions",
+        "top: test images at the model's levels · bottom: each pixel predicted from the pixels before it",
+        "Top row: test images rounded to the model's K levels. Bottom row: every pixel as the model "
+        "predicts it from the true pixels above and to its left (the mean of its distribution: grey "
+        "where it is unsure). Drawing samples takes a pass per pixel, too slow to repeat while "
+        "training on a CPU; they appear here when training ends.", True),
+}
 
 
 class TrainTab(QWidget):
@@ -100,7 +125,7 @@ class TrainTab(QWidget):
         self._epochs = 0
         self._minutes = 0.0  # the run's time limit (0: none)
         self._preview_generation = 0
-        self._encoder = True  # the running family's preview is reconstructions
+        self._preview_kind = "reconstructions"  # what the running family's preview shows
 
         self.dataset_panel = DatasetPanel(self.loader)
         self.form = TrainSettings()
@@ -323,11 +348,6 @@ class TrainTab(QWidget):
         dataset = self.state.dataset
         self.diagnostics.start(encoder, dataset.class_names if dataset is not None else [])
         self.diagnostics.clear()
-        self.preview_box.setTitle("Test images and reconstructions" if encoder else "Samples")
-        self.recon_view.setToolTip(
-            "Top row: test images. Bottom row: the model's reconstructions (decoded from the "
-            "mean of each image's code)" if encoder else
-            "Images generated from the same fixed noise after every update: watch them sharpen")
 
     def _show_history(self, checkpoint: Checkpoint) -> None:
         """Idle view of a loaded model: its per-epoch curves (history keys ``train_<metric>``
@@ -355,9 +375,12 @@ class TrainTab(QWidget):
         generation = self._preview_generation
         if model is None or tuple(model.config.image_shape) != tuple(dataset.image_shape):
             self.recon_view.set_images(images, columns=len(images))
+            self.preview_box.setTitle("Test images")
+            self.recon_view.setToolTip("")
             self.recon_caption.setText("test images (open or train a model to see its preview)")
             return
         encoder = isinstance(model, Encoder)
+        kind = "reconstructions" if encoder else "samples"
         if encoder:
             labels = dataset.test.labels[:PREVIEW_COUNT] if model.conditional else None
 
@@ -370,17 +393,20 @@ class TrainTab(QWidget):
 
         def shown(preview) -> None:
             if generation == self._preview_generation and self.run_state == IDLE:
-                self._show_preview(preview, encoder)
+                self._show_preview(preview, kind)
 
         self.state.runner.call("Preview", work, on_finished=shown)
 
-    def _show_preview(self, preview: np.ndarray, encoder: bool) -> None:
+    def _show_preview(self, preview: np.ndarray, kind: str) -> None:
         if not len(preview):  # a character model's: it draws no images
             return
-        # Reconstructions pair each input with its output; samples fill rows of 8.
-        columns = len(preview) // 2 if encoder else min(len(preview), PREVIEW_COUNT)
+        text = PREVIEWS[kind]
+        # Inputs over outputs pair each image with its output; samples fill rows of 8.
+        columns = len(preview) // 2 if text.paired else min(len(preview), PREVIEW_COUNT)
         self.recon_view.set_images(preview, columns=max(1, columns))
-        self.recon_caption.setText(preview_caption(encoder))
+        self.preview_box.setTitle(text.title)
+        self.recon_view.setToolTip(text.tooltip)
+        self.recon_caption.setText(text.caption)
 
     # -- resume ----------------------------------------------------------------------------------
     def _resume_current(self) -> None:
@@ -461,7 +487,7 @@ class TrainTab(QWidget):
             self._show_history(resume)
         else:
             self._prepare_views(family)
-        self._encoder = has_encoder(family)
+        self._preview_kind = get_family(family).preview_kind
         self.progress.setValue(0)
         self._set_progress_text("Starting…")
         self.run_label.setText(f"Run folder: {self.run_dir}")
@@ -522,7 +548,7 @@ class TrainTab(QWidget):
                 f"Epoch {record.epoch} of {self._epochs} · {100 * record.progress:.0f}% · "
                 f"{record.images_per_s:,.0f} images/s · {format_duration(record.eta_s)} left{limit}")
         if record.preview is not None:
-            self._show_preview(record.preview, self._encoder)
+            self._show_preview(record.preview, self._preview_kind)
 
     def _on_epoch(self, record: EpochRecord) -> None:
         # A stopped, partial epoch is tested where training stopped, not at a whole epoch.
@@ -530,7 +556,7 @@ class TrainTab(QWidget):
         self.plot.add("test", x, record.test)
         self.diagnostics.show_epoch(x, record.diagnostics, record.test)
         if record.preview is not None:
-            self._show_preview(record.preview, self._encoder)
+            self._show_preview(record.preview, self._preview_kind)
         if record.checkpoint:
             self.last_checkpoint = record.checkpoint
             self.run_label.setText(f"Epoch {record.epoch} saved: {record.checkpoint}")
@@ -543,8 +569,8 @@ class TrainTab(QWidget):
         spec = get_family(done.family)
         unit = f" {spec.loss_unit}" if spec.loss_unit else ""
         loss = f" · test {spec.headline} {done.test_loss:.4g}{unit}" if np.isfinite(done.test_loss) else ""
-        self._set_progress_text(f"{finished} after {done.epochs} epochs in "
-                                    f"{format_duration(done.seconds)}{loss}")
+        epochs = f"{done.epochs} epoch" + ("" if done.epochs == 1 else "s")
+        self._set_progress_text(f"{finished} after {epochs} in {format_duration(done.seconds)}{loss}")
         if done.checkpoint:
             self.run_label.setText(f"Saved: {done.checkpoint}")
         if done.reason != "cancelled":
@@ -570,6 +596,7 @@ class TrainTab(QWidget):
         # A finished resume continues from the new checkpoint, not the old one.
         self.clear_resume()
         self._set_run_state(IDLE)
+        self._refresh_idle_preview()  # the trained model's own preview (an AR model's: samples)
         if self.last_checkpoint:
             self.state.status_message.emit(f"Training ended; checkpoint: {self.last_checkpoint}")
 

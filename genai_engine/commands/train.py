@@ -206,7 +206,8 @@ def _train(args, dist, device: str) -> int:
         loss = (f", test loss {summary['test_loss']} {family.loss_unit}"
                 if summary["test_loss"] is not None else "")
         ended = " (time limit)" if done.reason == "time limit" else ""
-        print(f"done: {family.title}, {done.epochs} epochs{ended}{loss}, checkpoint {done.checkpoint}")
+        epochs = f"{done.epochs} epoch" + ("" if done.epochs == 1 else "s")
+        print(f"done: {family.title}, {epochs}{ended}{loss}, checkpoint {done.checkpoint}")
     return 0
 
 

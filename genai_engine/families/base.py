@@ -321,6 +321,9 @@ class Family(ABC):
     # The headline metric of an epoch record, and how to print the others on the CLI.
     headline: ClassVar[str] = "loss"
     loss_unit: ClassVar[str] = ""
+    # What ``preview`` draws: "samples" (from fixed noise), "reconstructions" (test images, then
+    # their reconstructions) or "predictions" (test images, then each pixel as predicted).
+    preview_kind: ClassVar[str] = "samples"
     # What to try when training diverges (a non-finite metric, or ``TrainingStep.health``).
     divergence_hint: ClassVar[str] = "Try a smaller learning rate."
 

@@ -188,7 +188,33 @@ def test_gan_run_shows_its_curves_samples_and_mode_collapse_monitor(qtbot, app_s
     assert len(monitor.coverage) == 1 and 0 <= monitor.coverage[0] <= 1
     assert monitor.warning.isHidden() == (monitor.coverage[0] >= 0.5)
     assert app_state.checkpoint.family == "gan"
-    assert "Finished after 1 epochs" in tab.progress_text and "loss_d" in tab.progress_text
+    assert "Finished after 1 epoch in" in tab.progress_text and "loss_d" in tab.progress_text
+
+
+def test_an_autoregressive_run_names_its_preview_then_shows_samples(qtbot, app_state, tiny_dataset):
+    """While training, the preview is test images over each pixel's prediction (not samples);
+    once the run ends the same box shows the trained model's samples, named as such."""
+    app_state.set_dataset(tiny_dataset)
+    tab = TrainTab(app_state)
+    qtbot.addWidget(tab)
+    form = tab.form
+    form.family.setCurrentIndex(form.family.findData("autoregressive"))
+    for name, value in (("width", 8), ("layers", 1), ("heads", 1)):
+        form.field(name).setValue(value)
+    form.epochs.setValue(1)
+    form.epoch_images.setValue(64)
+    shown = []
+    show = tab._show_preview
+    tab._show_preview = lambda preview, kind: (show(preview, kind), shown.append(
+        (tab.preview_box.title(), tab.recon_caption.text(), len(preview))))
+    with qtbot.waitSignal(app_state.checkpoint_changed, timeout=60_000):
+        qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.run_state == IDLE and shown[-1][0] == "Samples", timeout=60_000)
+    during = [entry for entry in shown if entry[0] != "Samples"]
+    assert during and all(title == "Test images and predictions" and "predicted" in caption and n == 16
+                          for title, caption, n in during)
+    assert shown[-1][1] == "fixed-noise samples"
+    assert "predicted" in tab.recon_view.toolTip() or "fixed noise" in tab.recon_view.toolTip()
 
 
 @pytest.mark.parametrize("name", ["gan", "autoregressive"])

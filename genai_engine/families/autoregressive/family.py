@@ -81,7 +81,8 @@ class ARFamily(Family):
     snapshot_type = ARInference
     # ~40-80 images/s on a 2-core CPU: short epochs give a measure and a checkpoint every few minutes
     train_defaults = {"lr": 3e-3, "batch_size": 32, "epochs": 4, "epoch_images": 4000}
-    loss_unit = "nats/image (per window of characters for text)"
+    loss_unit = "nats per image or text window"
+    preview_kind = "predictions"
     divergence_hint = "Try a smaller learning rate (transformers often need 1e-3 or less)."
 
     def build(self, config: ARConfig) -> PixelTransformer:

@@ -75,6 +75,7 @@ class VAEFamily(Family):
     config_type = ModelConfig
     snapshot_type = VAEInference
     loss_unit = "nats/image"
+    preview_kind = "reconstructions"
 
     def build(self, config: ModelConfig) -> VAE:
         return build_model(config)
