@@ -14,7 +14,6 @@ import dataclasses
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -27,7 +26,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +38,7 @@ from desktop.widgets.image_picker import ImagePickerDialog
 from desktop.widgets.image_view import ImageView
 from desktop.widgets.sampling_form import SamplingForm, describe_settings
 from desktop.widgets.task_bar import TaskBar
+from desktop.widgets.view_or_reason import ViewOrReason
 from genai_engine.errors import GenAIError
 from genai_engine.families.base import Completer
 from genai_engine.sampling import GRID_PADDING
@@ -63,13 +62,8 @@ class ARCompletionPanel(QWidget):
         self.rows_done = 0  # the rows given in the shown completions
         self._marks: list[QGraphicsRectItem] = []
 
-        self.reason = QLabel()
-        self.reason.setObjectName("ar_completion_reason")
-        self.reason.setWordWrap(True)
-        self.reason.setAlignment(Qt.AlignCenter)
-        self.pages = QStackedWidget()
-        self.pages.addWidget(self._build_view())
-        self.pages.addWidget(self.reason)
+        self.pages = ViewOrReason(self._build_view(), "ar_completion_reason")
+        self.reason = self.pages.reason
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
@@ -171,11 +165,8 @@ class ARCompletionPanel(QWidget):
         self.model = model
         self.completions, self.prompt = None, None
         self._clear_result("Choose the prompt and press Complete.")
-        self.pages.setCurrentIndex(0 if self.available else 1)
-        if model is None:
-            self.reason.setText("Open or train an autoregressive model to complete images with it.")
-        elif not self.available:
-            self.reason.setText(no_completion(model))
+        self.pages.show_view(self.available, no_completion(model) if model is not None else
+                             "Open or train an autoregressive model to complete images with it.")
         self.knobs.set_model(model if self.available else None)
         self.class_combo.clear()
         if self.available and model.conditional:

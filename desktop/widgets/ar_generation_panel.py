@@ -19,7 +19,7 @@ import dataclasses
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +40,7 @@ from desktop.latest_wins import LatestWins
 from desktop.state import AppState
 from desktop.widgets.image_view import ImageView
 from desktop.widgets.sampling_form import SamplingForm
+from desktop.widgets.view_or_reason import ViewOrReason
 from genai_engine.errors import GenAIError
 from genai_engine.families.base import StepwiseSampler
 
@@ -125,13 +125,8 @@ class ARGenerationPanel(QWidget):
         self.play_timer.setInterval(PLAY_MS)
         self.play_timer.timeout.connect(self._tick)
 
-        self.reason = QLabel()
-        self.reason.setObjectName("ar_generation_reason")
-        self.reason.setWordWrap(True)
-        self.reason.setAlignment(Qt.AlignCenter)
-        self.pages = QStackedWidget()
-        self.pages.addWidget(self._build_view())
-        self.pages.addWidget(self.reason)
+        self.pages = ViewOrReason(self._build_view(), "ar_generation_reason")
+        self.reason = self.pages.reason
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
@@ -234,11 +229,8 @@ class ARGenerationPanel(QWidget):
     def set_model(self, model, class_names: list[str]) -> None:
         self.play_button.setChecked(False)
         self.model = model
-        self.pages.setCurrentIndex(0 if self.available else 1)
-        if model is None:
-            self.reason.setText("Open or train an autoregressive model to watch it write an image.")
-        elif not self.available:
-            self.reason.setText(no_generation_view(model))
+        self.pages.show_view(self.available, no_generation_view(model) if model is not None else
+                             "Open or train an autoregressive model to watch it write an image.")
         self.knobs.set_model(model if self.available else None)
         for widget in (self.seed_spin, self.class_combo):
             widget.blockSignals(True)

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSlider,
     QSpinBox,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +33,7 @@ from desktop.state import AppState
 from desktop.widgets.config_form import parse_ints
 from desktop.widgets.image_view import ImageView, tile_at
 from desktop.widgets.task_bar import TaskBar
+from desktop.widgets.view_or_reason import ViewOrReason
 from genai_engine.analysis.denoising import TradeRow, filmstrip_frames, steps_trade
 from genai_engine.errors import GenAIError
 from genai_engine.families.base import StepwiseDenoiser, prior_samples
@@ -65,17 +65,12 @@ class DenoisingFilmPanel(QWidget):
         self.source = ""
         self.trade: list[TradeRow] = []
 
-        self.reason = QLabel()
-        self.reason.setObjectName("film_reason")
-        self.reason.setWordWrap(True)
-        self.reason.setAlignment(Qt.AlignCenter)
-        self.pages = QStackedWidget()
         film = QScrollArea()  # on a short screen the film scrolls instead of overlapping its text
         film.setWidget(self._build_film())
         film.setWidgetResizable(True)
         film.setFrameShape(QFrame.Shape.NoFrame)
-        self.pages.addWidget(film)
-        self.pages.addWidget(self.reason)
+        self.pages = ViewOrReason(film, "film_reason")
+        self.reason = self.pages.reason
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
@@ -187,11 +182,8 @@ class DenoisingFilmPanel(QWidget):
         else:
             self.class_combo.addItem("(the model has no classes)", None)
         self.class_combo.setEnabled(model is not None and model.conditional)
-        if model is not None and not self.available:
-            self.reason.setText(no_film(model))
-        elif model is None:
-            self.reason.setText("Open or train a diffusion model to film its reverse process.")
-        self.pages.setCurrentIndex(0 if self.available else 1)
+        self.pages.show_view(self.available, no_film(model) if model is not None else
+                             "Open or train a diffusion model to film its reverse process.")
         if self.available:
             settings = model.sampling_fields()
             self.steps_spin.setMaximum(model.config.timesteps)
