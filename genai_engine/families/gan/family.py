@@ -21,6 +21,7 @@ from genai_engine.families.gan.inference import GANInference
 from genai_engine.families.gan.losses import discriminator_loss, generator_loss, gradient_penalty
 from genai_engine.families.gan.monitor import measure_gan
 from genai_engine.families.gan.nets import GAN
+from genai_engine.families.vae.nets import ModelConfig as VAEConfig
 from genai_engine.tensors import to_uint8_images
 
 ADAM_BETAS = (0.5, 0.999)  # DCGAN's: a short momentum memory suits a moving target
@@ -146,9 +147,10 @@ class GANFamily(Family):
                            help="generator and discriminator architecture")
         group.add_argument("--gan-loss", choices=fields["loss"].metadata["choices"], default="ns",
                            help="ns (non-saturating), hinge or wgan-gp")
-        group.add_argument("--latent-dim", type=int, default=None,  # shared: each family has its default
+        # shared with the VAE (registered after it, this help is the one shown): default per family
+        group.add_argument("--latent-dim", type=int, default=None,
                            help=f"latent dimensions ({LATENT_RANGE[0]}..{LATENT_RANGE[1]}; default: the "
-                           f"family's, {GANConfig.latent_dim} for a GAN)")
+                           f"family's, {VAEConfig.latent_dim} for a VAE, {GANConfig.latent_dim} for a GAN)")
         group.add_argument("--width", type=int, default=GANConfig.width,
                            help="channels of G's last and D's first block")
         group.add_argument("--spectral-norm", action="store_true", help="spectral norm in the discriminator")
