@@ -48,8 +48,12 @@ class ARInference(Snapshot):
         return int(self.config.levels)
 
     def configure_sampling(self, *, temperature: float | None = None, top_k: int | None = None,
-                           top_p: float | None = None) -> SamplingSettings:
-        """Set the knobs ``sample`` and ``complete`` use (None keeps a knob); returns them."""
+                           top_p: float | None = None, **others) -> SamplingSettings:
+        """Set the knobs ``sample`` and ``complete`` use (None keeps a knob); returns them. Another
+        family's setting (a diffusion model's steps) is refused in one sentence."""
+        if others:
+            raise GenAIError(f"an autoregressive model has no sampling setting {sorted(others)[0]!r}; "
+                             "use temperature, top_k or top_p")
         self.sampling = self._knobs(temperature, top_k, top_p)
         return self.sampling
 
