@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from desktop import evaluation_work
 from desktop.tabs import evaluate_tab
 from desktop.tabs.evaluate_tab import EvaluateTab
 from desktop.widgets.evaluation_history import HistoryRow, save_history
@@ -181,7 +182,7 @@ def test_missing_inception_weights(qtbot, tab, monkeypatch):
     def missing(explicit=None):
         raise WeightsError(MISSING_MESSAGE)
 
-    monkeypatch.setattr(evaluate_tab, "find_inception_weights", missing)
+    monkeypatch.setattr(evaluation_work, "find_inception_weights", missing)
     tab.features_box.setCurrentIndex(tab.features_box.findData("inception"))
     qtbot.waitUntil(tab.inception_notice.isVisible, timeout=10_000)
     assert "genai-lab weights install" in tab.inception_text.text()
