@@ -4,6 +4,8 @@ The CLI prints ``str(error)`` on one stderr line and exits non-zero; the app sho
 message box. Anything that is *not* a ``GenAIError`` is a bug and keeps its traceback.
 """
 
+from typing import Any
+
 
 class GenAIError(Exception):
     """An error the user can act on."""
@@ -34,4 +36,4 @@ class CheckpointNotSaved(StorageError):
     """Training stopped because its checkpoint could not be written. ``checkpoint`` (set by the
     trainer) is the trained model in memory, a ``Checkpoint`` without a path, to save elsewhere."""
 
-    checkpoint = None
+    checkpoint: Any = None  # a Checkpoint (checkpoints.py imports this module)

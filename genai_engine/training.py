@@ -12,11 +12,13 @@ only, and carry the family's metrics by name.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -266,12 +268,13 @@ def train(
     checkpoint_path = Path(out_dir) / CHECKPOINT_NAME if out_dir is not None else None
     if checkpoint_path is not None and dist.is_main:
         check_writable(checkpoint_path)  # a read-only --out fails now, not after an epoch
-    meta = {"family": spec.name, "train_config": train_config.to_dict(), "dataset": dataset_info(dataset)}
+    meta: dict[str, Any] = {"family": spec.name, "train_config": train_config.to_dict(),
+                            "dataset": dataset_info(dataset)}
     last_good = _state_copy(model)
     recorder = RunRecord(out_dir if dist.is_main else None, family=spec.name,
-                         model_config=model.config.to_dict(), train_config=meta["train_config"],
+                         model_config=model_config.to_dict(), train_config=meta["train_config"],
                          dataset=meta["dataset"], device=str(device),
-                         resumed_from=resume and resume.path and str(resume.path),
+                         resumed_from=str(resume.path) if resume is not None and resume.path else None,
                          start_epoch=start_epoch)
 
     def diverged(message: str) -> TrainingDiverged:
@@ -321,7 +324,9 @@ def train(
     for epoch in range(start_epoch + 1, train_config.epochs + 1):
         generator = torch.Generator().manual_seed(train_config.seed * 100_003 + epoch)
         order = torch.randperm(n_train, generator=generator).to(device)
-        sums = epoch_sums = None  # metric sums since the last record, and over the epoch
+        # metric sums since the last record, and over the epoch (sized at the first step)
+        sums: torch.Tensor | None = None
+        epoch_sums: torch.Tensor | None = None
         since_record = 0
         epoch_images = 0
         tick = last_record = last_preview = clock()
@@ -333,7 +338,8 @@ def train(
             out_of_time = bool(limit_s) and dist.broadcast_flag(time_fraction() >= 1.0)
             if not running or out_of_time:
                 cancelled = not running
-                if since_record:  # steps since the last record count: a cancelled epoch keeps them
+                if since_record and sums is not None and epoch_sums is not None:
+                    # steps since the last record count: a cancelled epoch keeps them
                     train_seconds += before - tick
                     images_seen += since_record * dist.world_size
                     epoch_images += since_record
@@ -350,7 +356,7 @@ def train(
             metrics = step_fn(Batch(to_unit(train_x[idx]), None if train_y is None else train_y[idx]))
             names = names or list(metrics)
             values_t = torch.stack([metrics[name] for name in names]).detach()
-            if sums is None:
+            if sums is None or epoch_sums is None:
                 sums, epoch_sums = torch.zeros_like(values_t), torch.zeros_like(values_t)
             step += 1
             since_record += local
@@ -386,6 +392,7 @@ def train(
         if (cancelled or out_of_time) and epoch_images == 0:
             epoch -= 1
             break
+        assert epoch_sums is not None  # an epoch that trained nothing ended the loop above
         epoch_sums = dist.all_reduce_sum(epoch_sums)
         train_means = dict(zip(names, (epoch_sums / max(epoch_images * dist.world_size, 1)).tolist(),
                                strict=True))
@@ -444,7 +451,7 @@ def check_family_takes(dataset: Dataset, family: str) -> None:
 
 
 def _takes_text(family: str) -> bool:
-    return "vocabulary" in get_family(family).config_type.__dataclass_fields__
+    return "vocabulary" in {f.name for f in dataclasses.fields(get_family(family).config_type)}
 
 
 def _check_vocabulary(model_config, dataset: Dataset) -> None:
