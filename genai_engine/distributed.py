@@ -63,9 +63,9 @@ class DistContext:
         # one small collective carries every rank's shape: ranks with no rows learn the others'
         shape = torch.full((_MAX_DIMS,), -1, dtype=torch.int64, device=device)
         shape[: array.ndim] = torch.tensor(array.shape, dtype=torch.int64)
-        shapes = [torch.empty_like(shape) for _ in range(self.world_size)]
-        dist.all_gather(shapes, shape)
-        shapes = [tuple(int(v) for v in s.cpu() if v >= 0) for s in shapes]
+        gathered = [torch.empty_like(shape) for _ in range(self.world_size)]
+        dist.all_gather(gathered, shape)
+        shapes = [tuple(int(v) for v in s.cpu() if v >= 0) for s in gathered]
         longest = max(s[0] for s in shapes)
         trailing = max((s[1:] for s in shapes if s[0]), default=array.shape[1:])
         if longest == 0:

@@ -18,7 +18,7 @@ import secrets
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from genai_engine.errors import StorageError
 
@@ -86,7 +86,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     try:
         with os.fdopen(fd, "wb") as handle:
             recorder = _RecordingFile(handle)
-            write(recorder)
+            write(cast(BinaryIO, recorder))  # duck-typed: the writers only write to it
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

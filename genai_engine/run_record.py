@@ -15,6 +15,7 @@ import math
 import platform
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from genai_engine import __version__
@@ -75,7 +76,7 @@ class RunRecord:
         }
         self._write_run()
         if start_epoch == 0:  # a fresh run (or --overwrite) starts a fresh metrics file
-            self._write(lambda: atomic_write_text(self.folder / METRICS_FILE, ""))
+            self._write(lambda folder: atomic_write_text(folder / METRICS_FILE, ""))
 
     def step(self, record):
         """Append a StepRecord to metrics.jsonl; returns it."""
@@ -97,16 +98,8 @@ class RunRecord:
         if self.folder is not None:
             exact = ("kind", "epoch", "step", "partial")
             line = json.dumps({k: v if k in exact else _number(v) for k, v in row.items()})
-            self._write(lambda: self._append(line))
+            self._write(lambda folder: _append(folder / METRICS_FILE, line))
         return record
-
-    def _append(self, line: str) -> None:
-        path = self.folder / METRICS_FILE
-        try:
-            with open(path, "a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
-        except OSError as error:
-            raise storage_error(error, path) from error
 
     def finish(self, done) -> None:
         """Add the final summary (a TrainingDone) to run.json."""
@@ -121,13 +114,15 @@ class RunRecord:
         self._write_run()
 
     def _write_run(self) -> None:
-        self._write(lambda: atomic_write_text(self.folder / RUN_FILE, json.dumps(self.run, indent=2) + "\n"))
+        text = json.dumps(self.run, indent=2) + "\n"
+        self._write(lambda folder: atomic_write_text(folder / RUN_FILE, text))
 
-    def _write(self, write) -> None:
+    def _write(self, write: Callable[[Path], object]) -> None:
+        """``write(folder)``, unless there is no folder (or writing it failed before)."""
         if self.folder is None:
             return
         try:
-            write()
+            write(self.folder)
         except StorageError as error:
             log.warning("%s; the run record stops here", error)
             self.folder = None
@@ -149,3 +144,11 @@ def read_run(path: str | Path) -> dict:
     if not isinstance(run, dict) or not {"family", "train_config", "model_config"} & set(run):
         raise GenAIError(f"{path}: not a run record: it needs family, train_config or model_config")
     return run
+
+
+def _append(path: Path, line: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+    except OSError as error:
+        raise storage_error(error, path) from error

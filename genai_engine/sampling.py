@@ -65,7 +65,7 @@ def save_image(image: np.ndarray, path: str | Path, scale: int = 1) -> Path:
     array = image[..., 0] if image.shape[-1] == 1 else image
     picture = Image.fromarray(np.ascontiguousarray(array))
     if scale > 1:
-        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+        picture = picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
     return atomic_write(path, lambda handle: picture.save(handle, format=file_format))
 
 

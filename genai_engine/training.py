@@ -12,7 +12,6 @@ only, and carry the family's metrics by name.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -451,7 +450,7 @@ def check_family_takes(dataset: Dataset, family: str) -> None:
 
 
 def _takes_text(family: str) -> bool:
-    return "vocabulary" in {f.name for f in dataclasses.fields(get_family(family).config_type)}
+    return "vocabulary" in getattr(get_family(family).config_type, "__dataclass_fields__", {})
 
 
 def _check_vocabulary(model_config, dataset: Dataset) -> None:

@@ -314,7 +314,7 @@ class Family(ABC):
 
     name: ClassVar[str]  # the --family value and the checkpoint's "family"
     title: ClassVar[str]  # for people: "Variational autoencoder"
-    config_type: ClassVar[type]  # a dataclass with image_shape, num_classes, to_dict, from_dict
+    config_type: ClassVar[type[FamilyConfig]]  # a dataclass with image_shape, num_classes, to_dict, from_dict
     snapshot_type: ClassVar[type[Snapshot]]
     # Training settings where this family's defaults differ from TrainConfig's (lr, epochs...).
     train_defaults: ClassVar[dict[str, Any]] = {}
