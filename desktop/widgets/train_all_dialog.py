@@ -15,8 +15,9 @@ class TrainAllDialog(QDialog):
         self.budget_spin.setRange(1, 24 * 60)
         self.budget_spin.setValue(5)
         self.budget_spin.setSuffix(" min")
-        self.budget_spin.setToolTip("Each family trains with its defaults until this time is spent "
-                                    "(or its epochs end); the checkpoint is kept either way")
+        self.budget_spin.setToolTip("Each family trains with its defaults for this long, as many "
+                                    "epochs as fit, its learning-rate schedule planned over the "
+                                    "time; pauses do not count")
         self.checks = {name: QCheckBox(get_family(name).title) for name in family_names()}
         for check in self.checks.values():
             check.setChecked(True)
