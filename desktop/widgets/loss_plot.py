@@ -98,9 +98,11 @@ class LossPlot(pg.GraphicsLayoutWidget):
 
     def _retitle(self) -> None:
         for pane, plot in enumerate(self.plots):
-            names = ", ".join(m for m, p in self.panes.items() if p == pane) or self.headline
+            metrics = [m for m, p in self.panes.items() if p == pane]
+            names = ", ".join(metrics) or self.headline
             unit = f" ({self.unit})" if self.unit and pane == 0 else ""
             plot.setTitle(f"{names}{unit}", size="10pt", color=style.text_colour().name())
+            plot.legend.setVisible(len(metrics) > 1)  # one metric: the title names it
 
     def set_family(self, headline: str, unit: str = "", excluded=()) -> None:
         """Start over for a family: its headline metric, its unit, metrics not to plot here."""

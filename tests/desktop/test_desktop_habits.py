@@ -174,3 +174,17 @@ def test_launcher_gives_the_apt_get_line_when_xcb_libraries_are_missing(monkeypa
     assert "libxcb-cursor)" in err and "sudo apt-get install libxcb-cursor0" in err
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert launcher.missing_xcb_libraries() == []
+
+
+def test_a_pane_shows_a_legend_only_for_several_metrics(qtbot):
+    """A pane of one metric names it in its title; a legend there would repeat it over the data."""
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.set_family("loss", "nats per image")
+    plot.add("train", 0.5, {"loss": 500.0, "bits_per_dim": 0.9})  # far apart: two panes
+    plot.redraw()
+    assert len(plot.plots) == 2 and not plot.plots[1].legend.isVisible()
+    assert not plot.plots[0].legend.isVisible() and "bits_per_dim" in plot.plots[1].titleLabel.text
+    plot.add("train", 0.6, {"loss": 480.0, "recon": 470.0, "bits_per_dim": 0.8})
+    plot.redraw()
+    assert plot.plots[0].legend.isVisible() and not plot.plots[1].legend.isVisible()
