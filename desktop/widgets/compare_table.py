@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from desktop import style
 from genai_engine.analysis.compare import ComparisonResult, table
+
+EMPTY_TEXT = ("Add up to four models (or the demo models) and press Compare: each model gets a "
+              "column here, each measure a row, all measured alike on the same data; their samples "
+              "appear below.")
 
 
 class CompareTable(QTableWidget):
@@ -15,6 +22,15 @@ class CompareTable(QTableWidget):
         self.setWordWrap(True)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if self.columnCount() == 0:  # the empty table says what will fill it
+            painter = QPainter(self.viewport())
+            painter.setPen(style.muted_colour())
+            area = self.viewport().rect().adjusted(32, 32, -32, -32)
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, EMPTY_TEXT)
+            painter.end()
 
     def set_result(self, result: ComparisonResult | None) -> None:
         self.clear()

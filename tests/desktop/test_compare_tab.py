@@ -99,3 +99,23 @@ def test_the_shipped_demo_models_fill_the_comparison(qtbot, tab):
     assert [c.family for c in panel.checkpoints] == list(demos)
     assert not panel.reason.isVisible() and panel.task.run_button.isEnabled()
     assert not panel.add_demos_button.isEnabled()  # the list is full
+
+
+def test_the_empty_table_says_what_will_fill_it(qtbot):
+    from desktop.widgets.compare_table import CompareTable
+
+    table = CompareTable()
+    qtbot.addWidget(table)
+    table.resize(700, 300)
+    table.show()
+
+    def inked_rows() -> int:
+        image = table.viewport().grab().toImage()
+        background = image.pixelColor(2, 2)
+        return sum(any(image.pixelColor(x, y) != background for x in range(0, image.width(), 2))
+                   for y in range(image.height()))
+
+    assert inked_rows() > 8  # the sentence, centred
+    table.setColumnCount(2)  # a result: columns, no sentence over them
+    table.setRowCount(0)
+    assert inked_rows() == 0
