@@ -55,6 +55,15 @@ EXPLANATION = (
     "A Bernoulli likelihood on continuous pixels in [0, 1] (our Fashion-MNIST) is a "
     "cross-entropy, not the probability of binarised images, so the ~86–90 nats published for "
     "VAEs on binarised MNIST do not apply.")
+EXPLANATION_DIRECT = (
+    "<b>What this measures.</b> An autoregressive model's −log p(x) is exact: the sum over every "
+    "pixel (or character) of −log of the probability the model gave its true value, given the ones "
+    "before it, with the image rounded to the model's K levels. A diffusion model's number is the "
+    "variational bound of Ho et al. on the 8-bit images, an upper bound on −log p(x), estimated "
+    "over the noise levels. Neither needs importance samples."
+    "<br><b>Comparing numbers.</b> Bits per dimension compare only on the same quantisation: "
+    "uniform guessing costs log2 K, and adding log2(256/K) puts a K-level model on the 8-bit scale "
+    "of the diffusion bound. A VAE's ELBO on continuous pixels is another quantity.")
 K_TIPS = {
     1: "One sample per image: a Monte-Carlo estimate of the ELBO",
     10: "Ten importance samples per image",
@@ -106,13 +115,14 @@ class LikelihoodPanel(QWidget):
         form.addRow("Samples k", k_row)
         form.addRow("Seed", self.seed_spin)
         form.addRow(self.task)
-        explanation = QLabel(EXPLANATION)
-        explanation.setWordWrap(True)
-        style.set_text_colour(explanation, style.muted_colour)
+        self.settings_form = form
+        self.explanation = QLabel(EXPLANATION)
+        self.explanation.setWordWrap(True)
+        style.set_text_colour(self.explanation, style.muted_colour)
         side = QVBoxLayout()
         side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(settings)
-        side.addWidget(explanation)
+        side.addWidget(self.explanation)
         side.addStretch(1)
         side_widget = QWidget()
         side_widget.setLayout(side)
@@ -157,6 +167,7 @@ class LikelihoodPanel(QWidget):
         right.addWidget(self.summary)
         right.addWidget(self.stamp)
         right.addWidget(self.plot, 1)
+        right.addStretch(0)  # takes the room when the plot is hidden, so the text stays on top
         layout = QHBoxLayout(self)
         layout.addWidget(side_widget)
         layout.addLayout(right, 1)
@@ -179,12 +190,14 @@ class LikelihoodPanel(QWidget):
         for widget in (self.seed_spin, *self.k_checks.values()):
             widget.setEnabled(able and not direct)
         if self.stamp.stamped:
-            pass  # a result on screen stays; its stamp says which model it is of
+            pass  # a result on screen stays, laid out as it was; its stamp says whose it is
         elif direct:
+            self._lay_out_for(True)
             self.summary.setText(f"{model_phrase(model)} gives each image's negative log-likelihood "
                                  f"directly ({model.likelihood_kind}), with no importance samples k: "
                                  "press Estimate to score the images.")
         else:
+            self._lay_out_for(False)
             self.summary.setText("Run an estimate to see the IWAE bounds beside the ELBO." if able
                                  else no_likelihood(model, "estimate a likelihood"))
         if model is None:
@@ -201,7 +214,7 @@ class LikelihoodPanel(QWidget):
     # -- running ---------------------------------------------------------------------------
     def start(self) -> None:
         model, dataset, ks = self.state.model, self.state.dataset, self.selected_ks()
-        if model is None or dataset is None or not ks or self.task.running:
+        if model is None or dataset is None or self.task.running or not (ks or scores_directly(model)):
             return
         part = dataset.split(self.split_box.currentData())
         n = min(self.n_spin.value(), len(part))
@@ -248,6 +261,7 @@ class LikelihoodPanel(QWidget):
                                    f"{record.seconds:.0f} s")
             return
         self.scored = record
+        self._lay_out_for(True)
         self._set_row_count(1)
         self._set_row(0, [record.kind, _fmt(record.nll), _fmt(record.nll_stderr),
                           _fmt(record.bits_per_dim, 4), ""], bold=True)
@@ -281,7 +295,18 @@ class LikelihoodPanel(QWidget):
         self.state.error.emit("Likelihood estimate failed", message)
 
     # -- display ---------------------------------------------------------------------------
+    def _lay_out_for(self, direct: bool) -> None:
+        """The views of a likelihood scored directly (no k, no bound-tightening plot) or of
+        importance-weighted estimates beside the ELBO."""
+        self.explanation.setText(EXPLANATION_DIRECT if direct else EXPLANATION)
+        for row in (2, 3):  # samples k, seed
+            self.settings_form.setRowVisible(row, not direct)
+        self.plot.setVisible(not direct)
+        self.table.setColumnHidden(len(COLUMNS) - 1, direct)
+        self.table.setHorizontalHeaderItem(0, QTableWidgetItem("likelihood" if direct else "k"))
+
     def _show(self, nll: dict, elbo: float, stderr: dict, result: LikelihoodResult | None) -> None:
+        self._lay_out_for(False)
         ks = sorted(nll)
         self.table.setRowCount(len(ks) + 1)
         for row, k in enumerate(ks):

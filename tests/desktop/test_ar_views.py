@@ -148,7 +148,13 @@ def test_analyze_scores_the_exact_nll_and_evaluate_says_how_it_samples(qtbot, ap
     app_state.set_model(model)
     panel = LikelihoodPanel(app_state)
     qtbot.addWidget(panel)
-    assert panel.task.run_button.isEnabled() and not panel.k_checks[10].isEnabled()
+    panel.show()
+    assert panel.task.run_button.isEnabled() and not panel.k_checks[10].isVisible()
+    # an exact likelihood is not laid out as a bound tightening with k
+    assert not panel.plot.isVisible() and "is exact" in panel.explanation.text()
+    assert panel.table.horizontalHeaderItem(0).text() == "likelihood" and panel.table.isColumnHidden(4)
+    for check in panel.k_checks.values():  # no k is needed: Estimate still scores the images
+        check.setChecked(False)
     with qtbot.waitSignal(app_state.runner.task_ended, timeout=WAIT):
         panel.task.run_button.click()
     expected = model.nll(dataset.test.images).mean() / (144 * np.log(2))
