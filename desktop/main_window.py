@@ -41,7 +41,7 @@ from desktop.tabs.interpolate_tab import InterpolateTab
 from desktop.tabs.language_tab import TITLE as LANGUAGE_TITLE
 from desktop.tabs.language_tab import LanguageTab
 from desktop.tabs.train_tab import TrainTab
-from desktop.widgets.images_only_cover import cover_image_tabs
+from desktop.widgets.tab_cover import TabCover
 from genai_engine import __version__
 from genai_engine.checkpoints import atomic_torch_save
 from genai_engine.devices import describe_device, resolve_device
@@ -117,8 +117,10 @@ class MainWindow(QMainWindow):
         image_tabs = {"Explore": self.explore_tab, "Interpolate": self.interpolate_tab,
                       "Evaluate": self.evaluate_tab, "Analyze": self.analyze_tab,
                       COMPARE_TITLE: self.compare_tab, GENERATE_TITLE: self.generate_tab}
-        self.image_covers = cover_image_tabs(
-            self.state, {name: tab for name, tab in image_tabs.items() if tab is not None})
+        self.image_covers = [
+            TabCover(self.state, tab, name, needs_latent=name in ("Explore", "Interpolate"),
+                     show_pixel_views=self.show_generation_view)
+            for name, tab in image_tabs.items() if tab is not None]
         self.setCentralWidget(self.tabs)
 
         self._build_status_bar()
@@ -141,6 +143,11 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.restore_session)
 
     # -- building --------------------------------------------------------------------------------
+    def show_generation_view(self) -> None:
+        """Generate ▸ Generation view: where a pixel-by-pixel model writes an image."""
+        self.tabs.setCurrentWidget(self.generate_tab)
+        self.generate_tab.family_views.setCurrentWidget(self.generate_tab.pixels)
+
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         bar.setSizeGripEnabled(True)

@@ -34,8 +34,8 @@ from desktop.capabilities import no_text, writes_text
 from desktop.latest_wins import LatestWins
 from desktop.loaders import Loader
 from desktop.state import AppState
-from desktop.widgets.images_only_cover import centred
 from desktop.widgets.next_char_bars import STAND_INS, NextCharBars, shown_char
+from desktop.widgets.tab_cover import centred
 from desktop.widgets.task_bar import TaskBar
 from desktop.widgets.temperature_columns import TemperatureColumns
 from desktop.widgets.text_knobs import TextKnobs

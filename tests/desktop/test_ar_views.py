@@ -11,6 +11,7 @@ import torch
 from PySide6.QtCore import QPoint, Qt
 from sample_only_model import sample_only
 from toy_data import make_toy_dataset
+from untrained_gan import untrained_gan
 
 from desktop.tabs.explore_tab import ExploreTab
 from desktop.tabs.generate_tab import GenerateTab
@@ -165,3 +166,32 @@ def test_analyze_scores_the_exact_nll_and_evaluate_says_how_it_samples(qtbot, ap
     qtbot.addWidget(evaluate)
     evaluate.show()
     assert "Temperature 0.5, Top-k off, Top-p off" in evaluate.model_label.text()
+
+
+def test_in_the_window_explore_and_interpolate_are_covered_with_a_way_to_the_pixel_views(
+        qtbot, app_state, settings):
+    from desktop.main_window import MainWindow
+
+    settings.confirm_close = False
+    window = MainWindow(app_state, settings, restore_session=False)
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    app_state.set_dataset(make_toy_dataset(n_train=32, n_test=16, size=12))
+    app_state.set_model(untrained_ar())
+    covers = {cover.view: cover for cover in window.image_covers}
+    for name in ("Explore", "Interpolate"):
+        window.tabs.setCurrentWidget(covers[name].parentWidget())
+        qtbot.wait(20)
+        assert covers[name].isVisible() and covers[name].geometry() == covers[name].parentWidget().rect()
+        assert "no latent space" in covers[name].message.text() and covers[name].action.isVisible()
+    assert not covers["Evaluate"].reason() and not covers["Generate"].reason()  # those serve it
+    window.generate_tab.family_views.setCurrentWidget(window.generate_tab.film)
+    qtbot.mouseClick(covers["Interpolate"].action, Qt.MouseButton.LeftButton)
+    assert window.tabs.currentWidget() is window.generate_tab
+    assert window.generate_tab.family_views.currentWidget() is window.generate_tab.pixels
+
+    app_state.set_model(sample_only())  # no latent and no pixel views: the sentence, no button
+    assert covers["Explore"].reason() and not covers["Explore"].action.isVisibleTo(covers["Explore"])
+    app_state.set_model(untrained_gan((1, 12, 12)))  # a latent space: the tabs themselves
+    assert not any(cover.isVisibleTo(window) for cover in window.image_covers)
