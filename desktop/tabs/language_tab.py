@@ -35,7 +35,7 @@ from desktop.latest_wins import LatestWins
 from desktop.loaders import Loader
 from desktop.state import AppState
 from desktop.widgets.next_char_bars import STAND_INS, NextCharBars, shown_char
-from desktop.widgets.tab_cover import centred
+from desktop.widgets.tab_cover import centred, notice_label
 from desktop.widgets.task_bar import TaskBar
 from desktop.widgets.temperature_columns import TemperatureColumns
 from desktop.widgets.text_knobs import TextKnobs
@@ -60,11 +60,7 @@ class LanguageTab(QWidget):
         self.distribution.ready.connect(self._show_distribution)
         self.distribution.failed.connect(self._show_prompt_error)
 
-        self.reason = QLabel()
-        self.reason.setObjectName("language_reason")
-        self.reason.setWordWrap(True)
-        self.reason.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.reason.setFixedWidth(560)  # a fixed width lets the layout find the wrapped height
+        self.reason = notice_label("language_reason")
         self.open_corpus_button = QPushButton("Open the Python docs corpus")
         self.open_corpus_button.setToolTip("Open the built-in text corpus (Python's help() topics) "
                                            "to train a character model on in the Train tab")

@@ -33,11 +33,7 @@ class TabCover(QWidget):
         self.needs_latent = needs_latent
         self.setObjectName("tab_cover")
         self.setAutoFillBackground(True)  # opaque: the tab's own widgets do not show through
-        self.message = QLabel()
-        self.message.setObjectName("tab_cover_reason")
-        self.message.setWordWrap(True)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setFixedWidth(560)  # a fixed width lets the layout find the wrapped height
+        self.message = notice_label("tab_cover_reason")
         self.action = QPushButton("Watch it write an image: Generate ▸ Generation view")
         self.action.setVisible(False)
         if show_pixel_views is not None:
@@ -76,6 +72,16 @@ class TabCover(QWidget):
         if event.type() == QEvent.Type.Resize:
             self.setGeometry(watched.rect())
         return False
+
+
+def notice_label(name: str) -> QLabel:
+    """A centred, word-wrapped sentence of a tab-wide notice."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setFixedWidth(560)  # a fixed width lets the layout find the wrapped height
+    return label
 
 
 def centred(widget: QWidget) -> QHBoxLayout:
