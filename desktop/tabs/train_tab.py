@@ -543,10 +543,11 @@ class TrainTab(QWidget):
         self.plot.add("train", x, record.metrics)
         self.progress.setValue(int(round(1000 * record.progress)))
         if self.run_state == RUNNING:
-            limit = f" · {self._minutes:g} min limit" if self._minutes else ""
+            of = f" of {self._minutes:g} min" if self._minutes else ""
+            epoch = f"Epoch {record.epoch}" + ("" if self._minutes else f" of {self._epochs}")
             self._set_progress_text(
-                f"Epoch {record.epoch} of {self._epochs} · {100 * record.progress:.0f}% · "
-                f"{record.images_per_s:,.0f} images/s · {format_duration(record.eta_s)} left{limit}")
+                f"{epoch} · {100 * record.progress:.0f}%{of} · {record.images_per_s:,.0f} images/s · "
+                f"{format_duration(record.eta_s)} left")
         if record.preview is not None:
             self._show_preview(record.preview, self._preview_kind)
 

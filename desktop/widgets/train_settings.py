@@ -32,7 +32,7 @@ from genai_engine.data import Dataset
 from genai_engine.devices import DEVICE_CHOICES, available_devices
 from genai_engine.errors import GenAIError
 from genai_engine.families import DEFAULT_FAMILY, family_names, get_family
-from genai_engine.training import SCHEDULES, TrainConfig
+from genai_engine.training import EPOCHS_MAX, SCHEDULES, TrainConfig
 
 # beta is a TrainConfig field (every family's step receives the TrainConfig) but only the
 # VAE's step reads it, and the contract has no per-family training options: name its users.
@@ -62,10 +62,10 @@ TIPS = {
     "schedule": "<b>cosine</b> lowers the learning rate smoothly to 0 over the run; "
                 "<b>late-decay</b> holds it for the first 80% of the run, then lowers it to 0 (quick "
                 "progress in a short run, still an annealed end); <b>constant</b> keeps it fixed.",
-    "minutes": "Stop training after this many minutes (pauses do not count; the epochs' test "
-               "measures do), with the learning-rate schedule planned over them, so a short run "
-               "still ends annealed. The last epoch is cut short and saved as complete. The "
-               "epochs above still end the run if they come first: raise them to fill the time.",
+    "minutes": "Train for this many minutes (pauses do not count; the epochs' test measures do), "
+               "as many epochs as fit, with the learning-rate schedule planned over the time, so a "
+               "short run still ends annealed. The last epoch is cut short and saved as complete. "
+               "<b>none</b>: the epochs above decide.",
     "seed": "Seed of the random initialisation and data order: the same seed and settings train "
             "the same model.",
     "device": "Where training runs. <b>auto</b> picks a CUDA GPU, then Apple MPS, then the CPU.",
@@ -117,6 +117,7 @@ class TrainSettings(QWidget):
         self.minutes.setSingleStep(1.0)
         self.minutes.setSuffix(" min")
         self.minutes.setSpecialValueText("none")  # 0: no time limit
+        self.minutes.valueChanged.connect(self._show_what_decides)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setValue(TrainConfig.seed)
@@ -282,11 +283,19 @@ class TrainSettings(QWidget):
             hidden["num_classes"] = dataset.num_classes if self.conditional.isChecked() else 0
         model = self.model_form.config(**hidden)
         beta = self.beta.value() if self.family_name in BETA_FAMILIES else TrainConfig.beta
-        train = TrainConfig(epochs=self.epochs.value(), epoch_images=self.epoch_images.value(),
+        # with a time limit the time decides how many epochs fit, as with --minutes alone
+        epochs = EPOCHS_MAX if self.minutes.value() else self.epochs.value()
+        train = TrainConfig(epochs=epochs, epoch_images=self.epoch_images.value(),
                             batch_size=self.batch_size.value(), lr=lr,
                             beta=beta, seed=self.seed.value(), device=self.device.currentData(),
                             schedule=self.schedule.currentText(), minutes=self.minutes.value())
         return self.family_name, model, train
+
+    def _show_what_decides(self) -> None:
+        """With a time limit, the epochs do not end the run: their field says so."""
+        timed = self.minutes.value() > 0
+        self.epochs.setEnabled(not timed)
+        self.epochs.setToolTip("The time limit decides how many epochs fit." if timed else TIPS["epochs"])
 
     def values(self) -> dict:
         """Plain strings to remember between sessions: ``family``, shared options, and
