@@ -42,6 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "genai-lab", *argv])
     app.setStyle("Fusion")
+    # Python's cycle collector can run at any allocation, also inside a Qt call that holds a
+    # lock; when the cycles it frees hold Qt objects, their destructors take that lock again
+    # and the app freezes (seen inside QObject::disconnect). pyqtgraph's collector turns the
+    # automatic one off and collects from a timer, in the event loop, where no lock is held.
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    app.garbage_collector = GarbageCollector(interval=1.0)
     follow_system_scheme(app)  # light or dark, as the system is
     # Linux ignores the executable's icon; the window sets its own.
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "genai-lab-256.png")))

@@ -1,5 +1,6 @@
 """Fixtures shared by all desktop tests.
 
+- ``collect_garbage_between_tests`` (autouse): cycles are collected between tests, not in them.
 - ``isolated_home`` (autouse): ``GENAI_LAB_HOME`` and ``GENAI_LAB_SETTINGS`` point into the
   test's tmp folder, so runs, logs and QSettings never touch the user's.
 - ``settings``: a ``desktop.settings.Settings`` on that isolated .ini file.
@@ -13,6 +14,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 from pathlib import Path
 
@@ -34,6 +36,19 @@ TINY_TRAIN, TINY_TEST = 2000, 500
 torch.set_num_threads(1)
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot"]
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_between_tests():
+    """No automatic cycle collection during a test, one full collection after it (set up
+    first, so it runs after the test's widgets are closed). A collection that starts inside a
+    Qt call holding a lock, and frees widgets of an earlier test, deadlocks in their
+    destructors (seen in CI inside QObject::disconnect); the app collects from a timer for the
+    same reason (``desktop/app.py``)."""
+    gc.disable()
+    yield
+    gc.collect()
+    gc.enable()
 
 
 @pytest.fixture(autouse=True)
