@@ -107,8 +107,7 @@ class StepRecord:
 
     @property
     def progress(self) -> float:
-        """Of the run done: its steps, or its time limit if that is nearer its end."""
-        return max(self.step / max(self.total_steps, 1), self.time_fraction)
+        return run_progress(self.step, self.total_steps, self.time_fraction)
 
 
 @dataclass
@@ -154,6 +153,11 @@ def dataset_info(dataset: Dataset) -> dict:
         "class_names": list(dataset.class_names or []),
         "source": dataset.source,
     }
+
+
+def run_progress(step: int, total_steps: int, time_fraction: float) -> float:
+    """Of the run done (0..1): its steps, or its time limit if that is nearer its end."""
+    return max(step / max(total_steps, 1), time_fraction)
 
 
 def _eta(steps_left: int, batch: int, rate: float, time_fraction: float, limit_s: float) -> float:
@@ -346,7 +350,7 @@ def train(
                 break
             tick += waited  # time spent paused is not training time
             if train_config.schedule != "constant":
-                progress = max(step / max(total_steps, 1), time_fraction())
+                progress = run_progress(step, total_steps, time_fraction())
                 for optimizer, bases in zip(step_fn.optimizers, base_lrs, strict=True):
                     for group, base in zip(optimizer.param_groups, bases, strict=True):
                         group["lr"] = scheduled_lr(base, progress, train_config.schedule)
