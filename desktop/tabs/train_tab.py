@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +46,7 @@ from desktop.training_work import EpochSnapshot, RunNotSaved, RunSaved, training
 from desktop.widgets.dataset_panel import DatasetPanel
 from desktop.widgets.image_view import ImageView
 from desktop.widgets.loss_plot import LossPlot
+from desktop.widgets.preview_text import PREVIEWS
 from desktop.widgets.text_training import TextFormFit, TextPreview, is_text
 from desktop.widgets.train_diagnostics import MONITORED_METRICS, TrainDiagnostics, caption
 from desktop.widgets.train_settings import TrainSettings
@@ -76,34 +76,6 @@ def format_duration(seconds: float) -> str:
 def has_encoder(family: str) -> bool:
     """Whether the family's models encode images (a VAE), from its snapshot's capabilities."""
     return issubclass(get_family(family).snapshot_type, Encoder)
-
-
-@dataclass(frozen=True)
-class PreviewText:
-    """How the preview box names what it shows (a family's ``preview_kind``)."""
-
-    title: str
-    caption: str
-    tooltip: str
-    paired: bool  # a row of inputs over a row of outputs
-
-
-PREVIEWS = {
-    "reconstructions": PreviewText(
-        "Test images and reconstructions", "top: test images · bottom: reconstructions",
-        "Top row: test images. Bottom row: the model's reconstructions (decoded from the mean of "
-        "each image's code)", True),
-    "samples": PreviewText(
-        "Samples", "fixed-noise samples",
-        "Images generated from the same fixed noise after every update: watch them sharpen", False),
-    "predictions": PreviewText(
-        "Test images and predictions",
-        "top: test images at the model's levels · bottom: each pixel predicted from the pixels before it",
-        "Top row: test images rounded to the model's K levels. Bottom row: every pixel as the model "
-        "predicts it from the true pixels above and to its left (the mean of its distribution: grey "
-        "where it is unsure). Drawing samples takes a pass per pixel, too slow to repeat while "
-        "training on a CPU; they appear here when training ends.", True),
-}
 
 
 class TrainTab(QWidget):
