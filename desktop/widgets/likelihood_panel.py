@@ -189,15 +189,20 @@ class LikelihoodPanel(QWidget):
             widget.setEnabled(able)
         for widget in (self.seed_spin, *self.k_checks.values()):
             widget.setEnabled(able and not direct)
+        # the settings and their explanation are the open model's; a result on screen stays,
+        # laid out as it was, and its stamp says whose it is
+        self.explanation.setText(EXPLANATION_DIRECT if direct else EXPLANATION)
+        for row in (2, 3):  # samples k, seed
+            self.settings_form.setRowVisible(row, not direct)
         if self.stamp.stamped:
-            pass  # a result on screen stays, laid out as it was; its stamp says whose it is
+            pass
         elif direct:
-            self._lay_out_for(True)
+            self._lay_out_result(True)
             self.summary.setText(f"{model_phrase(model)} gives each image's negative log-likelihood "
                                  f"directly ({model.likelihood_kind}), with no importance samples k: "
                                  "press Estimate to score the images.")
         else:
-            self._lay_out_for(False)
+            self._lay_out_result(False)
             self.summary.setText("Run an estimate to see the IWAE bounds beside the ELBO." if able
                                  else no_likelihood(model, "estimate a likelihood"))
         if model is None:
@@ -261,7 +266,7 @@ class LikelihoodPanel(QWidget):
                                    f"{record.seconds:.0f} s")
             return
         self.scored = record
-        self._lay_out_for(True)
+        self._lay_out_result(True)
         self._set_row_count(1)
         self._set_row(0, [record.kind, _fmt(record.nll), _fmt(record.nll_stderr),
                           _fmt(record.bits_per_dim, 4), ""], bold=True)
@@ -295,18 +300,15 @@ class LikelihoodPanel(QWidget):
         self.state.error.emit("Likelihood estimate failed", message)
 
     # -- display ---------------------------------------------------------------------------
-    def _lay_out_for(self, direct: bool) -> None:
-        """The views of a likelihood scored directly (no k, no bound-tightening plot) or of
-        importance-weighted estimates beside the ELBO."""
-        self.explanation.setText(EXPLANATION_DIRECT if direct else EXPLANATION)
-        for row in (2, 3):  # samples k, seed
-            self.settings_form.setRowVisible(row, not direct)
+    def _lay_out_result(self, direct: bool) -> None:
+        """The result views of a likelihood scored directly (no bound-tightening plot, no
+        'below ELBO' column) or of importance-weighted estimates beside the ELBO."""
         self.plot.setVisible(not direct)
         self.table.setColumnHidden(len(COLUMNS) - 1, direct)
         self.table.setHorizontalHeaderItem(0, QTableWidgetItem("likelihood" if direct else "k"))
 
     def _show(self, nll: dict, elbo: float, stderr: dict, result: LikelihoodResult | None) -> None:
-        self._lay_out_for(False)
+        self._lay_out_result(False)
         ks = sorted(nll)
         self.table.setRowCount(len(ks) + 1)
         for row, k in enumerate(ks):

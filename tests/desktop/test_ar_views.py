@@ -160,6 +160,10 @@ def test_analyze_scores_the_exact_nll_and_evaluate_says_how_it_samples(qtbot, ap
         panel.task.run_button.click()
     expected = model.nll(dataset.test.images).mean() / (144 * np.log(2))
     assert panel.scored.bits_per_dim == pytest.approx(expected) and "bits/dim" in panel.summary.text()
+    app_state.set_model(untrained_gan((1, 12, 12)))  # another model: its settings, the old result
+    assert "is exact" not in panel.explanation.text() and panel.k_checks[10].isVisible()
+    assert not panel.plot.isVisible() and "earlier model" in panel.stamp.text()
+    app_state.set_model(model)
 
     model.configure_sampling(temperature=0.5)
     evaluate = EvaluateTab(app_state)
